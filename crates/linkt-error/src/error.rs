@@ -1,0 +1,706 @@
+//! [`Error`] and [`ErrorKind`]: construction, accessors and `Display`.
+//!
+//! Body parsing lives in `body`, JSON path recovery in `json_path`, and
+//! retry rules in `linkt-backoff` (through `retry`); this module only
+//! assembles their results into one error value.
+
+use std::borrow::Cow;
+use std::error::Error as StdError;
+use std::fmt;
+use std::time::Duration;
+
+use http::{HeaderMap, StatusCode};
+use linkt_backoff::{RateLimit, TransportFailure};
+use serde_json::Value;
+
+use crate::context::{CallContext, ResponseRecord};
+use crate::excerpt::{BODY_EXCERPT_LIMIT, MESSAGE_LIMIT, bound, excerpt};
+use crate::validation::ValidationIssue;
+use crate::{body, json_path, retry};
+
+/// Header carrying the server's request id.
+pub const REQUEST_ID_HEADER: &str = "x-request-id";
+
+/// The category of an [`Error`]; match on it to decide what to do.
+///
+/// Status-based kinds follow the statuses of the Linkt API (FastAPI); the
+/// others describe failures without a usable response.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum ErrorKind {
+    /// 400 Bad Request: the server rejected the request (e.g. an invalid
+    /// filter value).
+    BadRequest,
+    /// 401 Unauthorized: the API key is missing or invalid.
+    Unauthorized,
+    /// 403 Forbidden: the API key lacks permission.
+    Forbidden,
+    /// 404 Not Found: no such resource in the key's organization.
+    NotFound,
+    /// 409 Conflict (treated as a lock timeout; retryable).
+    Conflict,
+    /// 422 Unprocessable Entity: request validation failed; see
+    /// [`Error::validation_errors`].
+    Validation,
+    /// 429 Too Many Requests; see [`Error::retry_after`] and
+    /// [`Error::rate_limit`].
+    RateLimited,
+    /// Any other 4xx status (408 Request Timeout, 418, …).
+    Client,
+    /// A 5xx status.
+    Server,
+    /// The request timed out before a response arrived.
+    Timeout,
+    /// No connection could be made, or it broke before a complete response.
+    Connection,
+    /// A response body could not be decoded into the expected type.
+    Decode,
+    /// The request could not be built or was rejected by a client hook
+    /// before it was sent.
+    InvalidRequest,
+    /// The client is misconfigured (bad API key, base URL, …); nothing was
+    /// sent.
+    Configuration,
+    /// A status the operation does not define that is not a 4xx or 5xx
+    /// (1xx, an undocumented 2xx, 3xx, or beyond 599).
+    UnexpectedStatus,
+}
+
+impl ErrorKind {
+    /// The kind for an HTTP status.
+    pub const fn from_status(status: StatusCode) -> ErrorKind {
+        match status.as_u16() {
+            400 => ErrorKind::BadRequest,
+            401 => ErrorKind::Unauthorized,
+            403 => ErrorKind::Forbidden,
+            404 => ErrorKind::NotFound,
+            409 => ErrorKind::Conflict,
+            422 => ErrorKind::Validation,
+            429 => ErrorKind::RateLimited,
+            402..=499 => ErrorKind::Client,
+            500..=599 => ErrorKind::Server,
+            _ => ErrorKind::UnexpectedStatus,
+        }
+    }
+
+    /// A short lower-case name, e.g. `rate limited`.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            ErrorKind::BadRequest => "bad request",
+            ErrorKind::Unauthorized => "unauthorized",
+            ErrorKind::Forbidden => "forbidden",
+            ErrorKind::NotFound => "not found",
+            ErrorKind::Conflict => "conflict",
+            ErrorKind::Validation => "validation failed",
+            ErrorKind::RateLimited => "rate limited",
+            ErrorKind::Client => "client error",
+            ErrorKind::Server => "server error",
+            ErrorKind::Timeout => "timed out",
+            ErrorKind::Connection => "connection error",
+            ErrorKind::Decode => "decode error",
+            ErrorKind::InvalidRequest => "invalid request",
+            ErrorKind::Configuration => "invalid configuration",
+            ErrorKind::UnexpectedStatus => "unexpected status",
+        }
+    }
+}
+
+impl fmt::Display for ErrorKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The error returned by every Linkt API call.
+///
+/// Build it with `?` from any generated call (`From<progenitor_client::Error<E>>`)
+/// or with the constructors below; inspect it with [`kind`](Self::kind),
+/// [`status`](Self::status), [`message`](Self::message) and the other
+/// accessors.
+///
+/// `Display` is one short lower-case line without a trailing period, e.g.
+/// `401 unauthorized: invalid api key (operation icp_list, request id abc)`.
+/// It holds only what the server sent back and what the client knew about
+/// the call; the API key is never part of an error.
+///
+/// The error is `Send + Sync + 'static` and one pointer wide.
+pub struct Error {
+    inner: Box<Inner>,
+}
+
+struct Inner {
+    kind: ErrorKind,
+    status: Option<StatusCode>,
+    headers: Option<HeaderMap>,
+    message: String,
+    /// Whether `message` came from the server or the failure itself (and so
+    /// belongs in `Display`), rather than being the status reason phrase.
+    show_message: bool,
+    code: Option<Cow<'static, str>>,
+    request_id: Option<String>,
+    operation_id: Option<Cow<'static, str>>,
+    attempts: Option<u32>,
+    validation: Vec<ValidationIssue>,
+    detail: Option<Value>,
+    retry_after: Option<Duration>,
+    rate_limit: Option<RateLimit>,
+    body_excerpt: Option<String>,
+    decode_path: Option<String>,
+    transport: Option<TransportFailure>,
+    source: Option<Box<dyn StdError + Send + Sync + 'static>>,
+}
+
+impl Inner {
+    fn new(kind: ErrorKind, message: String, ctx: &CallContext) -> Inner {
+        Inner {
+            kind,
+            status: None,
+            headers: None,
+            message,
+            show_message: true,
+            code: None,
+            request_id: None,
+            operation_id: ctx.operation_id.clone(),
+            attempts: ctx.attempts,
+            validation: Vec::new(),
+            detail: None,
+            retry_after: None,
+            rate_limit: None,
+            body_excerpt: None,
+            decode_path: None,
+            transport: None,
+            source: None,
+        }
+    }
+}
+
+impl From<Inner> for Error {
+    fn from(inner: Inner) -> Self {
+        Error {
+            inner: Box::new(inner),
+        }
+    }
+}
+
+impl Error {
+    /// Maps an error response: status, headers and the complete body.
+    ///
+    /// Understands FastAPI's bodies: `{"detail": "message"}`,
+    /// `{"detail": [{loc, msg, type, …}]}` (validation, see
+    /// [`validation_errors`](Self::validation_errors)), `{"detail": {…}}`,
+    /// other JSON, non-JSON text or HTML (message from the page title or the
+    /// start of the text) and an empty body (message is the status reason).
+    /// Reads `x-request-id`, `retry-after-ms`/`Retry-After`, rate-limit
+    /// headers and `x-should-retry`.
+    pub fn from_response(
+        status: StatusCode,
+        headers: &HeaderMap,
+        body: &[u8],
+        ctx: &CallContext,
+    ) -> Error {
+        let parsed = body::parse(body);
+        let (message, show_message) = match parsed.message {
+            Some(message) => (message, true),
+            None => (reason(status), false),
+        };
+        let code = parsed
+            .code
+            .map(Cow::Owned)
+            .or_else(|| default_code(status).map(Cow::Borrowed));
+        Inner {
+            status: Some(status),
+            show_message,
+            code,
+            request_id: request_id(headers),
+            validation: parsed.validation,
+            detail: parsed.detail,
+            retry_after: retry::server_delay(headers),
+            rate_limit: retry::rate_limit(headers),
+            body_excerpt: parsed.excerpt,
+            headers: Some(headers.clone()),
+            ..Inner::new(ErrorKind::from_status(status), message, ctx)
+        }
+        .into()
+    }
+
+    /// Maps a typed error response of a generated call by serializing its
+    /// body back to JSON, so that its `detail` (message, validation issues)
+    /// is not lost. The `From<progenitor_client::Error<E>>` conversion
+    /// cannot do this because it places no bound on `E`.
+    pub fn from_error_response<E: serde::Serialize>(
+        response: &progenitor_client::ResponseValue<E>,
+        ctx: &CallContext,
+    ) -> Error {
+        let body = serde_json::to_vec(response.as_ref()).unwrap_or_default();
+        Error::from_response(response.status(), response.headers(), &body, ctx)
+    }
+
+    /// Maps a `reqwest` failure by its predicates: timeout →
+    /// [`ErrorKind::Timeout`]; connect, send or body-read failure →
+    /// [`ErrorKind::Connection`]; builder → [`ErrorKind::InvalidRequest`];
+    /// decode → [`ErrorKind::Decode`]; a status error → the status's kind;
+    /// a redirect failure → [`ErrorKind::UnexpectedStatus`]. The
+    /// `reqwest::Error` is kept as the [`source`](StdError::source).
+    pub fn from_transport(error: reqwest::Error, ctx: &CallContext) -> Error {
+        let kind = if error.is_timeout() {
+            ErrorKind::Timeout
+        } else if error.is_connect() {
+            ErrorKind::Connection
+        } else if error.is_builder() {
+            ErrorKind::InvalidRequest
+        } else if error.is_decode() {
+            ErrorKind::Decode
+        } else if error.is_redirect() {
+            ErrorKind::UnexpectedStatus
+        } else if let Some(status) = error.status().filter(|_| error.is_status()) {
+            ErrorKind::from_status(status)
+        } else {
+            ErrorKind::Connection
+        };
+        Inner {
+            status: error.status(),
+            transport: Some(retry::transport_failure(&error)),
+            code: error.status().and_then(default_code).map(Cow::Borrowed),
+            ..Inner::new(kind, chain_message(&error), ctx)
+        }
+        .with_source(error)
+        .into()
+    }
+
+    /// A response body that could not be decoded into the expected type.
+    ///
+    /// The JSON path of the failure (`.icps[0].created_at`) is recovered
+    /// from serde_json's line and column by scanning `body`; for a "missing
+    /// field" error it is the path of the object lacking the field. A
+    /// bounded excerpt of `body` is kept. The `serde_json::Error` is the
+    /// [`source`](StdError::source).
+    pub fn decode(error: serde_json::Error, body: &[u8], ctx: &CallContext) -> Error {
+        let offset = json_path::offset_of(body, error.line(), error.column());
+        let path = json_path::path_at(body, offset);
+        let full = error.to_string();
+        let position = format!(" at line {} column {}", error.line(), error.column());
+        let message = match error.classify() {
+            serde_json::error::Category::Data => full.strip_suffix(&position).unwrap_or(&full),
+            _ => &full,
+        };
+        Inner {
+            body_excerpt: excerpt(body, BODY_EXCERPT_LIMIT),
+            decode_path: Some(path),
+            ..Inner::new(
+                ErrorKind::Decode,
+                bound(message.to_owned(), MESSAGE_LIMIT),
+                ctx,
+            )
+        }
+        .with_source(error)
+        .into()
+    }
+
+    /// A request that could not be built or was rejected before sending.
+    pub fn invalid_request(message: impl Into<String>, ctx: &CallContext) -> Error {
+        Inner::new(
+            ErrorKind::InvalidRequest,
+            bound(message.into(), MESSAGE_LIMIT),
+            ctx,
+        )
+        .into()
+    }
+
+    /// A configuration problem described by a message.
+    pub fn configuration(message: impl Into<String>) -> Error {
+        Inner::new(
+            ErrorKind::Configuration,
+            bound(message.into(), MESSAGE_LIMIT),
+            &CallContext::new(),
+        )
+        .into()
+    }
+
+    /// A configuration problem caused by another error (such as
+    /// `linkt_auth::AuthError`), kept as the [`source`](StdError::source).
+    pub fn configuration_from<S>(source: S) -> Error
+    where
+        S: StdError + Send + Sync + 'static,
+    {
+        Inner::new(
+            ErrorKind::Configuration,
+            bound(source.to_string(), MESSAGE_LIMIT),
+            &CallContext::new(),
+        )
+        .with_source(source)
+        .into()
+    }
+
+    /// Fills in the operation id and attempt count from `ctx` (fields that
+    /// are `None` in `ctx` are left as they are).
+    #[must_use]
+    pub fn with_context(mut self, ctx: &CallContext) -> Error {
+        if let Some(operation_id) = &ctx.operation_id {
+            self.inner.operation_id = Some(operation_id.clone());
+        }
+        if let Some(attempts) = ctx.attempts {
+            self.inner.attempts = Some(attempts);
+        }
+        self
+    }
+
+    /// Sets the operation id.
+    #[must_use]
+    pub fn with_operation_id(mut self, operation_id: impl Into<Cow<'static, str>>) -> Error {
+        self.inner.operation_id = Some(operation_id.into());
+        self
+    }
+
+    /// Sets the number of attempts made.
+    #[must_use]
+    pub fn with_attempts(mut self, attempts: u32) -> Error {
+        self.inner.attempts = Some(attempts);
+        self
+    }
+
+    /// The category of the error.
+    pub fn kind(&self) -> ErrorKind {
+        self.inner.kind
+    }
+
+    /// The HTTP status, when a response (or a `reqwest` status error) was
+    /// involved.
+    pub fn status(&self) -> Option<StatusCode> {
+        self.inner.status
+    }
+
+    /// The response headers, when the error came from a response.
+    pub fn headers(&self) -> Option<&HeaderMap> {
+        self.inner.headers.as_ref()
+    }
+
+    /// What went wrong, in one line:
+    ///
+    /// * the server's `detail` string (or `message`/`error` field);
+    /// * for validation errors, the first issue (`body.name: Field required
+    ///   (and 2 more)`);
+    /// * for a non-JSON body, an HTML page's title or the start of the text;
+    /// * for an empty body, the lower-case status reason (`not found`);
+    /// * for transport, decode and other failures, their description.
+    ///
+    /// At most [`MESSAGE_LIMIT`](crate::MESSAGE_LIMIT) bytes.
+    pub fn message(&self) -> &str {
+        &self.inner.message
+    }
+
+    /// The error code string: the body's `code` field (or an `error` field
+    /// that looks like a code), else the documented code for the status:
+    /// `unauthorized` (401), `forbidden` (403), `rate_limit_exceeded` (429).
+    pub fn code(&self) -> Option<&str> {
+        self.inner.code.as_deref()
+    }
+
+    /// The `x-request-id` response header, when present (quote it when
+    /// reporting a problem to Linkt).
+    pub fn request_id(&self) -> Option<&str> {
+        self.inner.request_id.as_deref()
+    }
+
+    /// The OpenAPI `operationId` of the failed call, when known.
+    pub fn operation_id(&self) -> Option<&str> {
+        self.inner.operation_id.as_deref()
+    }
+
+    /// How many attempts were made, when known.
+    pub fn attempts(&self) -> Option<u32> {
+        self.inner.attempts
+    }
+
+    /// The issues of a FastAPI validation error (usually 422); empty
+    /// otherwise.
+    pub fn validation_errors(&self) -> &[ValidationIssue] {
+        &self.inner.validation
+    }
+
+    /// The `detail` value of a JSON error body, whatever its shape.
+    pub fn detail(&self) -> Option<&Value> {
+        self.inner.detail.as_ref()
+    }
+
+    /// The delay the server asked for (`retry-after-ms`, else `Retry-After`
+    /// in seconds or as an HTTP-date), uncapped.
+    pub fn retry_after(&self) -> Option<Duration> {
+        self.inner.retry_after
+    }
+
+    /// Rate-limit state from the response headers, when present.
+    pub fn rate_limit(&self) -> Option<&RateLimit> {
+        self.inner.rate_limit.as_ref()
+    }
+
+    /// For [`ErrorKind::Decode`] errors from [`Error::decode`], the JSON path
+    /// of the failure, e.g. `.icps[0].created_at` (`.` for the root).
+    pub fn decode_path(&self) -> Option<&str> {
+        self.inner.decode_path.as_deref()
+    }
+
+    /// A bounded excerpt of the response body (at most
+    /// [`BODY_EXCERPT_LIMIT`](crate::BODY_EXCERPT_LIMIT) bytes, cut on a
+    /// character boundary and marked with `…` when cut); `None` when there
+    /// was no body or it was not available.
+    pub fn body_excerpt(&self) -> Option<&str> {
+        self.inner.body_excerpt.as_deref()
+    }
+
+    /// Whether repeating the call could succeed: 408, 409, 429 and 5xx
+    /// responses, timeouts and connection failures, unless the server said
+    /// otherwise with `x-should-retry` (rules of `linkt-backoff`).
+    pub fn is_retryable(&self) -> bool {
+        let inner = &self.inner;
+        match (inner.status, inner.transport) {
+            (Some(status), _) if inner.transport.is_none() || inner.kind.has_status_kind() => {
+                let empty = HeaderMap::new();
+                retry::response_is_retryable(status, inner.headers.as_ref().unwrap_or(&empty))
+            }
+            (_, Some(failure)) => retry::transport_is_retryable(failure),
+            _ => false,
+        }
+    }
+}
+
+impl ErrorKind {
+    /// Whether this kind is derived from an HTTP status.
+    const fn has_status_kind(self) -> bool {
+        matches!(
+            self,
+            ErrorKind::BadRequest
+                | ErrorKind::Unauthorized
+                | ErrorKind::Forbidden
+                | ErrorKind::NotFound
+                | ErrorKind::Conflict
+                | ErrorKind::Validation
+                | ErrorKind::RateLimited
+                | ErrorKind::Client
+                | ErrorKind::Server
+        )
+    }
+}
+
+impl Inner {
+    fn with_source<S: StdError + Send + Sync + 'static>(mut self, source: S) -> Inner {
+        self.source = Some(Box::new(source));
+        self
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let inner = &self.inner;
+        let mut op_in_head = false;
+        match (inner.kind, inner.status) {
+            (ErrorKind::Decode, _) if inner.decode_path.is_some() => {
+                f.write_str("failed to decode response")?;
+                if let Some(op) = &inner.operation_id {
+                    write!(f, " of {op}")?;
+                    op_in_head = true;
+                }
+                if let Some(path) = inner.decode_path.as_deref().filter(|p| *p != ".") {
+                    write!(f, " at {path}")?;
+                }
+            }
+            (ErrorKind::RateLimited, Some(status)) => {
+                write!(f, "rate limited ({})", status.as_u16())?
+            }
+            (ErrorKind::Validation, Some(status)) => {
+                write!(f, "validation failed ({})", status.as_u16())?;
+            }
+            (ErrorKind::UnexpectedStatus, Some(status)) => {
+                write!(f, "unexpected status {}", status_line(status))?;
+            }
+            (kind, Some(status)) if kind.has_status_kind() => f.write_str(&status_line(status))?,
+            (kind, _) => f.write_str(kind.as_str())?,
+        }
+        if inner.show_message && !inner.message.is_empty() {
+            write!(f, ": {}", inner.message)?;
+        }
+        if let Some(delay) = inner.retry_after {
+            write!(f, ", retry after {}", DisplayDuration(delay))?;
+        }
+
+        let mut parts: Vec<String> = Vec::new();
+        if let (Some(op), false) = (&inner.operation_id, op_in_head) {
+            parts.push(format!("operation {op}"));
+        }
+        if let Some(id) = &inner.request_id {
+            parts.push(format!("request id {id}"));
+        }
+        if let Some(attempts) = inner.attempts.filter(|n| *n > 1) {
+            parts.push(format!("after {attempts} attempts"));
+        }
+        if !parts.is_empty() {
+            write!(f, " ({})", parts.join(", "))?;
+        }
+        Ok(())
+    }
+}
+
+impl fmt::Debug for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let inner = &self.inner;
+        let mut debug = f.debug_struct("Error");
+        debug
+            .field("kind", &inner.kind)
+            .field("status", &inner.status)
+            .field("message", &inner.message);
+        let optional: [(&str, Option<&dyn fmt::Debug>); 8] = [
+            ("code", inner.code.as_ref().map(|v| v as &dyn fmt::Debug)),
+            (
+                "request_id",
+                inner.request_id.as_ref().map(|v| v as &dyn fmt::Debug),
+            ),
+            (
+                "operation_id",
+                inner.operation_id.as_ref().map(|v| v as &dyn fmt::Debug),
+            ),
+            (
+                "attempts",
+                inner.attempts.as_ref().map(|v| v as &dyn fmt::Debug),
+            ),
+            (
+                "retry_after",
+                inner.retry_after.as_ref().map(|v| v as &dyn fmt::Debug),
+            ),
+            (
+                "rate_limit",
+                inner.rate_limit.as_ref().map(|v| v as &dyn fmt::Debug),
+            ),
+            (
+                "decode_path",
+                inner.decode_path.as_ref().map(|v| v as &dyn fmt::Debug),
+            ),
+            (
+                "body_excerpt",
+                inner.body_excerpt.as_ref().map(|v| v as &dyn fmt::Debug),
+            ),
+        ];
+        for (name, value) in optional {
+            if let Some(value) = value {
+                debug.field(name, value);
+            }
+        }
+        if !inner.validation.is_empty() {
+            debug.field("validation_errors", &inner.validation);
+        }
+        if let Some(source) = &inner.source {
+            debug.field("source", source);
+        }
+        debug.finish()
+    }
+}
+
+impl StdError for Error {
+    fn source(&self) -> Option<&(dyn StdError + 'static)> {
+        self.inner
+            .source
+            .as_deref()
+            .map(|source| source as &(dyn StdError + 'static))
+    }
+}
+
+impl<E> From<progenitor_client::Error<E>> for Error {
+    /// Maps every variant of a generated call's error:
+    ///
+    /// | progenitor | mapped by |
+    /// |---|---|
+    /// | `UnexpectedResponse` with a [`ResponseRecord`] extension | [`Error::from_response`] on the recorded body and context |
+    /// | `UnexpectedResponse` without one | status and headers only |
+    /// | `ErrorResponse` | status and headers only (the typed body is not reachable without a bound on `E`; see [`Error::from_error_response`]) |
+    /// | `InvalidResponsePayload` | [`Error::decode`] |
+    /// | `CommunicationError`, `ResponseBodyError`, `InvalidUpgrade` | [`Error::from_transport`] |
+    /// | `InvalidRequest`, `Custom` | [`Error::invalid_request`] |
+    fn from(error: progenitor_client::Error<E>) -> Self {
+        use progenitor_client::Error as P;
+        let none = CallContext::new();
+        match error {
+            P::UnexpectedResponse(response) => {
+                match response.extensions().get::<ResponseRecord>() {
+                    Some(record) => Error::from_response(
+                        response.status(),
+                        response.headers(),
+                        &record.body,
+                        &record.context(),
+                    ),
+                    None => Error::from_response(response.status(), response.headers(), &[], &none),
+                }
+            }
+            P::ErrorResponse(value) => {
+                Error::from_response(value.status(), value.headers(), &[], &none)
+            }
+            P::InvalidResponsePayload(body, error) => Error::decode(error, &body, &none),
+            P::CommunicationError(error)
+            | P::ResponseBodyError(error)
+            | P::InvalidUpgrade(error) => Error::from_transport(error, &none),
+            P::InvalidRequest(message) | P::Custom(message) => {
+                Error::invalid_request(message, &none)
+            }
+        }
+    }
+}
+
+/// `404 not found`; `499 client error` for a status without a reason
+/// phrase.
+fn status_line(status: StatusCode) -> String {
+    match status.canonical_reason() {
+        Some(reason) => format!("{} {}", status.as_u16(), reason.to_ascii_lowercase()),
+        None => match ErrorKind::from_status(status) {
+            kind @ (ErrorKind::Client | ErrorKind::Server) => {
+                format!("{} {}", status.as_u16(), kind.as_str())
+            }
+            _ => status.as_u16().to_string(),
+        },
+    }
+}
+
+fn reason(status: StatusCode) -> String {
+    status
+        .canonical_reason()
+        .map_or_else(|| "unknown status".to_owned(), str::to_ascii_lowercase)
+}
+
+fn default_code(status: StatusCode) -> Option<&'static str> {
+    match status.as_u16() {
+        401 => Some("unauthorized"),
+        403 => Some("forbidden"),
+        429 => Some("rate_limit_exceeded"),
+        _ => None,
+    }
+}
+
+fn request_id(headers: &HeaderMap) -> Option<String> {
+    let value = headers.get(REQUEST_ID_HEADER)?.to_str().ok()?.trim();
+    (!value.is_empty()).then(|| bound(value.to_owned(), 128))
+}
+
+/// The error's own message followed by those of its sources that add
+/// something (`error sending request for url (…): tcp connect error: …`).
+fn chain_message(error: &reqwest::Error) -> String {
+    let mut message = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        let text = cause.to_string();
+        if !text.is_empty() && !message.contains(&text) {
+            message.push_str(": ");
+            message.push_str(&text);
+        }
+        source = cause.source();
+    }
+    bound(message, MESSAGE_LIMIT)
+}
+
+struct DisplayDuration(Duration);
+
+impl fmt::Display for DisplayDuration {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let millis = self.0.as_millis();
+        if millis.is_multiple_of(1000) {
+            write!(f, "{}s", millis / 1000)
+        } else {
+            write!(f, "{millis}ms")
+        }
+    }
+}

@@ -1,0 +1,189 @@
+//! Decode failures: JSON path recovery from serde_json's line and column.
+
+use linkt_error::{CallContext, Error, ErrorKind};
+use serde::Deserialize;
+
+#[derive(Debug, Deserialize)]
+#[allow(dead_code, reason = "fields exist only to be decoded")]
+struct IcpList {
+    icps: Vec<Icp>,
+    page: Option<u32>,
+}
+
+#[derive(Debug, Deserialize)]
+#[allow(dead_code, reason = "fields exist only to be decoded")]
+struct Icp {
+    id: Option<String>,
+    created_at: String,
+    #[serde(default)]
+    entity_targets: Vec<Target>,
+}
+
+#[derive(Debug, Deserialize)]
+#[allow(dead_code, reason = "fields exist only to be decoded")]
+struct Target {
+    entity_type: Kind,
+    description: String,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "lowercase")]
+enum Kind {
+    Company,
+    Person,
+}
+
+/// Decodes `body` as an [`IcpList`] and maps the failure.
+#[track_caller]
+fn decode(body: &str) -> Error {
+    let err = serde_json::from_str::<IcpList>(body).unwrap_err();
+    Error::decode(
+        err,
+        body.as_bytes(),
+        &CallContext::new().with_operation_id("icp_list"),
+    )
+}
+
+#[track_caller]
+fn check(body: &str, path: &str, display: &str) {
+    let err = decode(body);
+    assert_eq!(err.kind(), ErrorKind::Decode);
+    assert_eq!(err.decode_path(), Some(path), "{body}");
+    assert_eq!(err.to_string(), display, "{body}");
+    assert!(!err.is_retryable());
+    assert!(std::error::Error::source(&err).is_some());
+    assert_eq!(err.status(), None);
+}
+
+#[test]
+fn invalid_type_names_the_field() {
+    check(
+        r#"{"icps":[{"created_at":5}]}"#,
+        ".icps[0].created_at",
+        "failed to decode response of icp_list at .icps[0].created_at: invalid type: integer `5`, expected a string",
+    );
+}
+
+#[test]
+fn paths_in_pretty_printed_and_nested_documents() {
+    let body = r#"{
+  "page": 1,
+  "icps": [
+    {"id": "a", "created_at": "2025-01-05T12:00:00Z"},
+    {
+      "id": "b",
+      "created_at": "2025-01-05T12:00:00Z",
+      "entity_targets": [
+        {"entity_type": "company", "description": "x"},
+        {"entity_type": "planet", "description": "y"}
+      ]
+    }
+  ]
+}"#;
+    check(
+        body,
+        ".icps[1].entity_targets[1].entity_type",
+        "failed to decode response of icp_list at .icps[1].entity_targets[1].entity_type: unknown variant `planet`, expected `company` or `person`",
+    );
+    let body = r#"{"icps": [{"created_at": "t", "entity_targets": {"not": "a list"}}]}"#;
+    check(
+        body,
+        ".icps[0].entity_targets",
+        "failed to decode response of icp_list at .icps[0].entity_targets: invalid type: map, expected a sequence",
+    );
+    check(
+        r#"{"page": "one", "icps": []}"#,
+        ".page",
+        "failed to decode response of icp_list at .page: invalid type: string \"one\", expected u32",
+    );
+    check(
+        r#"{"icps": [{"created_at": "t", "id": "\"quoted\" \\ {[,]}"}, {"created_at": true}]}"#,
+        ".icps[1].created_at",
+        "failed to decode response of icp_list at .icps[1].created_at: invalid type: boolean `true`, expected a string",
+    );
+}
+
+#[test]
+fn missing_field_names_the_object() {
+    check(
+        r#"{"icps":[{"created_at":"t"},{"id":"x"}]}"#,
+        ".icps[1]",
+        "failed to decode response of icp_list at .icps[1]: missing field `created_at`",
+    );
+    check(
+        r#"{"icps":[{"created_at":"t","entity_targets":[{"entity_type":"person"}]}]}"#,
+        ".icps[0].entity_targets[0]",
+        "failed to decode response of icp_list at .icps[0].entity_targets[0]: missing field `description`",
+    );
+    check(
+        r#"{"page": 2}"#,
+        ".",
+        "failed to decode response of icp_list: missing field `icps`",
+    );
+}
+
+#[test]
+fn odd_keys_are_quoted() {
+    #[derive(Debug, Deserialize)]
+    #[allow(dead_code, reason = "decoded only")]
+    struct Odd {
+        #[serde(rename = "a key")]
+        a: u8,
+    }
+    let body = r#"{"a key": "x"}"#;
+    let err = serde_json::from_str::<Odd>(body).unwrap_err();
+    let err = Error::decode(err, body.as_bytes(), &CallContext::new());
+    assert_eq!(err.decode_path(), Some(r#"["a key"]"#));
+    assert_eq!(
+        err.to_string(),
+        r#"failed to decode response at ["a key"]: invalid type: string "x", expected u8"#
+    );
+}
+
+#[test]
+fn syntax_errors_keep_their_position() {
+    check(
+        "<html>502</html>",
+        ".",
+        "failed to decode response of icp_list: expected value at line 1 column 1",
+    );
+    check(
+        r#"{"icps": [{"created_at": "t"}"#,
+        ".icps[0]",
+        "failed to decode response of icp_list at .icps[0]: EOF while parsing a list at line 1 column 29",
+    );
+    let err = decode("");
+    assert_eq!(err.body_excerpt(), None);
+    assert_eq!(
+        err.to_string(),
+        "failed to decode response of icp_list: EOF while parsing a value at line 1 column 0"
+    );
+}
+
+#[test]
+fn excerpt_is_kept_and_bounded() {
+    let long = format!(
+        r#"{{"icps":[{{"created_at":5}}], "pad": "{}"}}"#,
+        "é".repeat(1000)
+    );
+    let err = decode(&long);
+    let excerpt = err.body_excerpt().unwrap();
+    assert!(excerpt.len() <= linkt_error::BODY_EXCERPT_LIMIT);
+    assert!(excerpt.starts_with(r#"{"icps":[{"created_at":5}]"#));
+    assert!(excerpt.ends_with('…'));
+}
+
+#[test]
+fn deeply_nested_documents_do_not_overflow() {
+    let depth = 10_000;
+    let body = format!("{}{}", "[".repeat(depth), "]".repeat(depth));
+    let err = serde_json::from_str::<IcpList>(&body).unwrap_err();
+    let err = Error::decode(err, body.as_bytes(), &CallContext::new());
+    assert_eq!(err.kind(), ErrorKind::Decode);
+
+    // A path deeper than the tracked limit is cut with `…`.
+    let body = format!("{}1", "[".repeat(200));
+    let err = serde_json::from_str::<serde_json::Value>(&body).unwrap_err();
+    let err = Error::decode(err, body.as_bytes(), &CallContext::new());
+    assert!(err.decode_path().unwrap().len() < 1000);
+}
