@@ -1,1 +1,49 @@
-fn main() {}
+//! Workspace automation, run through the `cargo xtask` alias.
+//!
+//! ```text
+//! cargo xtask generate [--check]   regenerate the client crates from spec/
+//! cargo xtask normalize [--out F]  write the normalized OpenAPI 3.0 document
+//! ```
+//!
+//! Everything that turns `spec/` into Rust lives in [`codegen`]; this file only
+//! parses arguments.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+mod codegen;
+
+const USAGE: &str = "\
+usage: cargo xtask <command>
+
+commands:
+  generate [--check]    regenerate crates/linkt and crates/linkt-httpmock from spec/
+                        (--check writes nothing and fails when the committed code is stale)
+  normalize [--out F]   write the normalized OpenAPI 3.0 document (default: stdout)
+";
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let result = match args.as_slice() {
+        ["generate"] => codegen::generate(codegen::Mode::Write).map(|_| ()),
+        ["generate", "--check"] => codegen::generate(codegen::Mode::Check).map(|_| ()),
+        ["normalize"] => codegen::normalize(None),
+        ["normalize", "--out", path] => codegen::normalize(Some(PathBuf::from(path))),
+        ["help" | "--help" | "-h"] | [] => {
+            eprint!("{USAGE}");
+            return ExitCode::SUCCESS;
+        }
+        _ => {
+            eprint!("unrecognized arguments: {}\n\n{USAGE}", args.join(" "));
+            return ExitCode::from(2);
+        }
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("error: {err:#}");
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,300 @@
+//! Building a [`Client`]: credentials, endpoint, timeouts, retries, rate limits.
+//!
+//! Everything here ends up in [`ClientState`], the generated client's inner
+//! value, which the hooks in `hooks.rs` read on every call. Nothing in this
+//! module knows about individual operations.
+
+use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use http::{HeaderMap, HeaderName, HeaderValue};
+use linkt_auth::{ApiKey, Config, Environment};
+use linkt_backoff::{Plan, RateLimit, RateLimiter, RetryPolicy};
+
+use crate::{Client, Error, ResponseValue};
+
+/// `User-Agent` sent with every request.
+pub(crate) const USER_AGENT: &str = concat!("linkt-rust/", env!("CARGO_PKG_VERSION"));
+
+/// Default timeout of a whole request (connect, send, and read the response).
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(60);
+/// Default timeout of establishing a connection.
+pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// A sleep function: how the client waits between retries and for rate limits.
+pub(crate) type SleepFn =
+    Arc<dyn Fn(Duration) -> Pin<Box<dyn Future<Output = ()> + Send>> + Send + Sync>;
+
+/// Configuration shared by a [`Client`] and all its clones; the hooks read it.
+#[derive(Clone)]
+pub struct ClientState {
+    pub(crate) api_key: HeaderValue,
+    pub(crate) user_agent: HeaderValue,
+    pub(crate) headers: HeaderMap,
+    pub(crate) retry: RetryPolicy,
+    pub(crate) limiter: Option<RateLimiter>,
+    pub(crate) sleep: SleepFn,
+    pub(crate) last_rate_limit: Arc<Mutex<Option<RateLimit>>>,
+}
+
+impl fmt::Debug for ClientState {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ClientState")
+            .field("api_key", &"<redacted>")
+            .field("user_agent", &self.user_agent)
+            .field("headers", &self.headers.keys().collect::<Vec<_>>())
+            .field("retry", &self.retry)
+            .field("limiter", &self.limiter)
+            .finish_non_exhaustive()
+    }
+}
+
+impl ClientState {
+    /// The retry policy in force.
+    pub fn retry_policy(&self) -> &RetryPolicy {
+        &self.retry
+    }
+
+    /// Rate-limit headers of the most recent response, if the server sent any.
+    pub fn last_rate_limit(&self) -> Option<RateLimit> {
+        self.last_rate_limit
+            .lock()
+            .map(|guard| guard.clone())
+            .unwrap_or_default()
+    }
+}
+
+impl Client {
+    /// A client configured from the environment: `LINKT_API_KEY`, and
+    /// `LINKT_BASE_URL` or `LINKT_ENVIRONMENT` (`production` by default).
+    pub fn from_env() -> Result<Client, Error> {
+        Client::builder().from_env().build()
+    }
+
+    /// A builder for a client configured in code.
+    pub fn builder() -> ClientBuilder {
+        ClientBuilder::default()
+    }
+
+    /// Rate-limit headers of the most recent response, if the server sent any.
+    pub fn last_rate_limit(&self) -> Option<RateLimit> {
+        self.inner.last_rate_limit()
+    }
+}
+
+/// Configures a [`Client`].
+///
+/// # Defaults
+///
+/// - base URL: production (`https://api.linkt.ai`);
+/// - timeouts: 60 s per request, 5 s to connect;
+/// - retries: [`RetryPolicy::default()`] (2 retries, exponential backoff with
+///   jitter, non-idempotent requests retried only when provably not processed);
+/// - no client-side rate limiting;
+/// - `User-Agent: linkt-rust/<version>`.
+#[must_use]
+pub struct ClientBuilder {
+    config: linkt_auth::ConfigBuilder,
+    read_env: bool,
+    timeout: Duration,
+    connect_timeout: Duration,
+    retry: RetryPolicy,
+    plan: Option<Plan>,
+    headers: HeaderMap,
+    header_error: Option<String>,
+    http: Option<reqwest::Client>,
+    sleep: Option<SleepFn>,
+}
+
+impl Default for ClientBuilder {
+    fn default() -> Self {
+        Self {
+            config: Config::builder(),
+            read_env: false,
+            timeout: DEFAULT_TIMEOUT,
+            connect_timeout: DEFAULT_CONNECT_TIMEOUT,
+            retry: RetryPolicy::default(),
+            plan: None,
+            headers: HeaderMap::new(),
+            header_error: None,
+            http: None,
+            sleep: None,
+        }
+    }
+}
+
+impl fmt::Debug for ClientBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ClientBuilder")
+            .field("config", &self.config)
+            .field("read_env", &self.read_env)
+            .field("timeout", &self.timeout)
+            .field("connect_timeout", &self.connect_timeout)
+            .field("retry", &self.retry)
+            .field("plan", &self.plan)
+            .finish_non_exhaustive()
+    }
+}
+
+impl ClientBuilder {
+    /// The API key. Takes precedence over `LINKT_API_KEY`.
+    pub fn api_key(mut self, key: ApiKey) -> Self {
+        self.config = self.config.api_key(key);
+        self
+    }
+
+    /// A named environment (production or staging). Giving both an
+    /// environment and a base URL (here or in `LINKT_BASE_URL`) is an error.
+    pub fn environment(mut self, environment: Environment) -> Self {
+        self.config = self.config.environment(environment);
+        self
+    }
+
+    /// An explicit base URL, e.g. `http://127.0.0.1:8080` for a local server.
+    pub fn base_url(mut self, base_url: impl Into<String>) -> Self {
+        self.config = self.config.base_url(base_url);
+        self
+    }
+
+    /// Fill what was not given in code from `LINKT_API_KEY`, `LINKT_BASE_URL`
+    /// and `LINKT_ENVIRONMENT`.
+    pub fn from_env(mut self) -> Self {
+        self.read_env = true;
+        self
+    }
+
+    /// Allow sending the key over plain `http://` to a host other than
+    /// loopback. Off by default; loopback is always allowed.
+    pub fn allow_insecure_http(mut self, allow: bool) -> Self {
+        self.config = self.config.allow_insecure_http(allow);
+        self
+    }
+
+    /// Timeout of a whole request. Ignored with [`Self::reqwest_client`].
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = timeout;
+        self
+    }
+
+    /// Timeout of establishing a connection. Ignored with [`Self::reqwest_client`].
+    pub fn connect_timeout(mut self, timeout: Duration) -> Self {
+        self.connect_timeout = timeout;
+        self
+    }
+
+    /// The retry policy; [`RetryPolicy::none()`] disables retries.
+    pub fn retry_policy(mut self, policy: RetryPolicy) -> Self {
+        self.retry = policy;
+        self
+    }
+
+    /// Pace calls client-side to a plan's limits, shared by all clones.
+    pub fn rate_limit(mut self, plan: Plan) -> Self {
+        self.plan = Some(plan);
+        self
+    }
+
+    /// A header sent with every request. An invalid name or value is reported
+    /// by [`Self::build`]. The API key header cannot be overridden here.
+    pub fn default_header(mut self, name: &str, value: &str) -> Self {
+        match (HeaderName::try_from(name), HeaderValue::try_from(value)) {
+            (Ok(name), Ok(value)) if name != linkt_auth::API_KEY_HEADER_NAME => {
+                self.headers.insert(name, value);
+            }
+            (Ok(_), Ok(_)) => {
+                self.header_error =
+                    Some("the api key header is set with `api_key`, not `default_header`".into());
+            }
+            (Err(_), _) => self.header_error = Some(format!("invalid header name `{name}`")),
+            (_, Err(_)) => {
+                self.header_error = Some(format!("invalid value for header `{name}`"));
+            }
+        }
+        self
+    }
+
+    /// Use this `reqwest::Client` (its own timeouts, proxies, TLS) instead of
+    /// building one. The key, user agent and default headers are still added
+    /// to every request.
+    pub fn reqwest_client(mut self, client: reqwest::Client) -> Self {
+        self.http = Some(client);
+        self
+    }
+
+    /// Replace how the client sleeps between retries and for rate limits, e.g.
+    /// to record delays in tests instead of waiting. Defaults to `tokio::time::sleep`.
+    pub fn sleep_with<F, Fut>(mut self, sleep: F) -> Self
+    where
+        F: Fn(Duration) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = ()> + Send + 'static,
+    {
+        self.sleep = Some(Arc::new(move |d| Box::pin(sleep(d))));
+        self
+    }
+
+    /// Builds the client. Fails on a missing or malformed key, an ambiguous or
+    /// invalid base URL, plain `http://` to a non-loopback host, or an invalid
+    /// default header, before any request is sent.
+    pub fn build(self) -> Result<Client, Error> {
+        if let Some(message) = self.header_error {
+            return Err(Error::configuration(message));
+        }
+        let config = if self.read_env {
+            self.config.build_with_env()
+        } else {
+            self.config.build()
+        }
+        .map_err(|err| Error::configuration(err.to_string()))?;
+
+        let http = match self.http {
+            Some(http) => http,
+            None => build_http(self.timeout, self.connect_timeout)?,
+        };
+        let state = ClientState {
+            api_key: config.api_key().header_value(),
+            user_agent: HeaderValue::from_static(USER_AGENT),
+            headers: self.headers,
+            retry: self.retry,
+            limiter: self.plan.map(RateLimiter::new),
+            sleep: self
+                .sleep
+                .unwrap_or_else(|| Arc::new(|d| Box::pin(tokio::time::sleep(d)))),
+            last_rate_limit: Arc::default(),
+        };
+        Ok(Client::new_with_client(config.base_url(), http, state))
+    }
+}
+
+fn build_http(timeout: Duration, connect_timeout: Duration) -> Result<reqwest::Client, Error> {
+    // rustls with the ring provider; a provider the application installed wins.
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    reqwest::Client::builder()
+        .timeout(timeout)
+        .connect_timeout(connect_timeout)
+        .pool_max_idle_per_host(20)
+        .build()
+        .map_err(|err| Error::configuration(format!("building the http client: {err}")))
+}
+
+/// Rate-limit information on a successful response.
+pub trait ResponseExt {
+    /// The rate-limit headers of this response, if the server sent any.
+    fn rate_limit(&self) -> Option<RateLimit>;
+    /// The `x-request-id` of this response, if any.
+    fn request_id(&self) -> Option<&str>;
+}
+
+impl<T> ResponseExt for ResponseValue<T> {
+    fn rate_limit(&self) -> Option<RateLimit> {
+        RateLimit::from_headers(self.headers(), std::time::SystemTime::now())
+    }
+
+    fn request_id(&self) -> Option<&str> {
+        self.headers()
+            .get("x-request-id")
+            .and_then(|v| v.to_str().ok())
+    }
+}

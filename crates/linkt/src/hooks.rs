@@ -1,0 +1,249 @@
+//! The generated client's hooks: what happens around every call.
+//!
+//! progenitor calls `pre` on the built request, then `exec` to send it. Here:
+//!
+//! * `pre` adds the key (a sensitive header), the user agent and default
+//!   headers, and encodes multipart uploads;
+//! * `exec` runs the retry loop of `linkt-backoff` with the client's policy,
+//!   paces calls with the optional rate limiter, records a tracing span per
+//!   call and an event per retry, and buffers the body of a failed response
+//!   into a [`ResponseRecord`] so that `linkt::Error::from` can map it
+//!   synchronously, with the operation id and the attempt count.
+//!
+//! No per-operation knowledge lives here beyond the [`crate::OPERATIONS`]
+//! table the generator writes.
+
+use std::time::{Duration, Instant, SystemTime};
+
+use http::HeaderValue;
+use http::header::{CONTENT_TYPE, USER_AGENT};
+use linkt_backoff::{Env, Outcome, RateLimit, RetryEvent, TransportFailure};
+use linkt_error::ResponseRecord;
+use progenitor_client::{ClientHooks, ClientInfo, OperationInfo};
+use tracing::Instrument as _;
+use tracing::field::Empty;
+
+use crate::{Client, ClientState, Operation, upload};
+
+impl ClientHooks<ClientState> for Client {
+    async fn pre<E>(
+        &self,
+        request: &mut reqwest::Request,
+        info: &OperationInfo,
+    ) -> Result<(), progenitor_client::Error<E>> {
+        let state = self.inner();
+        let headers = request.headers_mut();
+        headers.insert(linkt_auth::API_KEY_HEADER_NAME, state.api_key.clone());
+        if !headers.contains_key(USER_AGENT) {
+            headers.insert(USER_AGENT, state.user_agent.clone());
+        }
+        for (name, value) in &state.headers {
+            if !headers.contains_key(name) {
+                headers.insert(name.clone(), value.clone());
+            }
+        }
+
+        let multipart = Operation::find(info.operation_id).and_then(|op| op.multipart_field);
+        if let Some(field) = multipart {
+            let Some(body) = request.body().and_then(reqwest::Body::as_bytes) else {
+                return Err(progenitor_client::Error::InvalidRequest(format!(
+                    "{}: the upload must be in memory (a FilePart or bytes)",
+                    info.operation_id
+                )));
+            };
+            let (content_type, body) = upload::encode_multipart(field, body, &upload::boundary());
+            let content_type = HeaderValue::try_from(content_type)?;
+            request.headers_mut().insert(CONTENT_TYPE, content_type);
+            *request.body_mut() = Some(body.into());
+        }
+        Ok(())
+    }
+
+    async fn exec(
+        &self,
+        request: reqwest::Request,
+        info: &OperationInfo,
+    ) -> reqwest::Result<reqwest::Response> {
+        let path = Operation::find(info.operation_id).map_or("", |op| op.path);
+        let span = tracing::info_span!(
+            "linkt.call",
+            operation = info.operation_id,
+            method = %request.method(),
+            path,
+            status = Empty,
+            attempts = Empty,
+            elapsed_ms = Empty,
+        );
+        self.exec_with_retries(request, info.operation_id)
+            .instrument(span)
+            .await
+    }
+}
+
+impl Client {
+    async fn exec_with_retries(
+        &self,
+        request: reqwest::Request,
+        operation_id: &'static str,
+    ) -> reqwest::Result<reqwest::Response> {
+        let state = self.inner();
+        let started = Instant::now();
+        let method = request.method().clone();
+        let (value, attempts) = match Replayable::new(&request) {
+            // A streaming body cannot be sent twice: one attempt, no retries.
+            None => (self.attempt(request).await, 1),
+            Some(replayable) => {
+                let attempted = linkt_backoff::run(
+                    &state.retry,
+                    &method,
+                    Env::new(|delay| (state.sleep)(delay)),
+                    |number| self.attempt(replayable.request(number)),
+                    |result| match result {
+                        Ok(response) => Outcome::Response {
+                            status: response.status(),
+                            headers: response.headers(),
+                        },
+                        Err(err) => Outcome::Transport(transport_failure(err)),
+                    },
+                    |event: &RetryEvent| {
+                        tracing::info!(
+                            attempt = event.attempt,
+                            reason = %event.reason,
+                            delay_ms = millis(event.delay),
+                            "retrying"
+                        );
+                    },
+                )
+                .await;
+                (attempted.value, attempted.attempts)
+            }
+        };
+
+        let span = tracing::Span::current();
+        span.record("attempts", attempts);
+        span.record("elapsed_ms", millis(started.elapsed()));
+        let response = match value {
+            Ok(response) => response,
+            Err(err) => {
+                tracing::debug!(attempts, error = %err, "request failed");
+                return Err(err);
+            }
+        };
+        span.record("status", response.status().as_u16());
+        if response.status().is_success() {
+            return Ok(response);
+        }
+        record_failure(response, operation_id, attempts).await
+    }
+
+    /// One attempt: wait for the rate limiter, send, remember rate-limit headers.
+    async fn attempt(&self, request: reqwest::Request) -> reqwest::Result<reqwest::Response> {
+        let state = self.inner();
+        if let Some(limiter) = &state.limiter {
+            let wait = limiter.reserve(Instant::now());
+            if !wait.is_zero() {
+                tracing::debug!(wait_ms = millis(wait), "pacing for the rate limit");
+                (state.sleep)(wait).await;
+            }
+        }
+        let response = self.client().execute(request).await?;
+        if let Some(rate_limit) = RateLimit::from_headers(response.headers(), SystemTime::now()) {
+            if let Some(limiter) = &state.limiter {
+                limiter.observe(&rate_limit, Instant::now());
+            }
+            if let Ok(mut last) = state.last_rate_limit.lock() {
+                *last = Some(rate_limit);
+            }
+        }
+        Ok(response)
+    }
+}
+
+/// How many times this request was already tried, sent on every attempt (as
+/// the official SDKs send `x-stainless-retry-count`), so servers and mocks can
+/// tell a retry from a first attempt.
+pub(crate) const RETRY_COUNT_HEADER: http::HeaderName =
+    http::HeaderName::from_static("x-linkt-retry-count");
+
+/// The parts of a request with an in-memory body, from which each attempt
+/// builds a fresh `reqwest::Request`.
+struct Replayable {
+    method: http::Method,
+    url: reqwest::Url,
+    headers: http::HeaderMap,
+    body: Option<bytes::Bytes>,
+    timeout: Option<Duration>,
+    version: http::Version,
+}
+
+impl Replayable {
+    /// `None` when the body is a stream.
+    fn new(request: &reqwest::Request) -> Option<Self> {
+        let body = match request.body() {
+            None => None,
+            Some(body) => Some(bytes::Bytes::copy_from_slice(body.as_bytes()?)),
+        };
+        Some(Self {
+            method: request.method().clone(),
+            url: request.url().clone(),
+            headers: request.headers().clone(),
+            body,
+            timeout: request.timeout().copied(),
+            version: request.version(),
+        })
+    }
+
+    /// The request for attempt `number` (from 1), which carries
+    /// [`RETRY_COUNT_HEADER`] = `number - 1`.
+    fn request(&self, number: u32) -> reqwest::Request {
+        let mut request = reqwest::Request::new(self.method.clone(), self.url.clone());
+        *request.headers_mut() = self.headers.clone();
+        request
+            .headers_mut()
+            .insert(RETRY_COUNT_HEADER, HeaderValue::from(number.saturating_sub(1)));
+        *request.body_mut() = self.body.clone().map(reqwest::Body::from);
+        *request.timeout_mut() = self.timeout;
+        *request.version_mut() = self.version;
+        request
+    }
+}
+
+fn millis(duration: Duration) -> u64 {
+    u64::try_from(duration.as_millis()).unwrap_or(u64::MAX)
+}
+
+/// Maps a reqwest failure to what the retry policy needs to know.
+fn transport_failure(err: &reqwest::Error) -> TransportFailure {
+    if err.is_connect() {
+        TransportFailure::Connect
+    } else if err.is_timeout() {
+        TransportFailure::Timeout
+    } else if err.is_request() || err.is_body() {
+        TransportFailure::ConnectionLost
+    } else {
+        TransportFailure::Other
+    }
+}
+
+/// Buffers a failed response's body and re-creates the response with a
+/// [`ResponseRecord`] for `linkt::Error::from`.
+async fn record_failure(
+    response: reqwest::Response,
+    operation_id: &'static str,
+    attempts: u32,
+) -> reqwest::Result<reqwest::Response> {
+    let status = response.status();
+    let version = response.version();
+    let headers = response.headers().clone();
+    let body = response.bytes().await?;
+    let mut rebuilt = http::Response::new(body.clone());
+    *rebuilt.status_mut() = status;
+    *rebuilt.version_mut() = version;
+    *rebuilt.headers_mut() = headers;
+    rebuilt.extensions_mut().insert(ResponseRecord {
+        operation_id,
+        attempts,
+        body,
+    });
+    Ok(reqwest::Response::from(rebuilt))
+}

@@ -1,0 +1,107 @@
+//! The key never shows: not in `Debug`/`Display` of the key, the builder, the
+//! client or any error, nor in tracing output at TRACE level while calls
+//! succeed, fail and retry.
+
+use std::io::Write;
+use std::sync::{Arc, Mutex};
+
+use httpmock::MockServer;
+use linkt::{ApiKey, Client};
+use proptest::prelude::*;
+use serde_json::json;
+
+#[derive(Clone, Default)]
+struct Captured(Arc<Mutex<Vec<u8>>>);
+
+impl Write for Captured {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().expect("capture").extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+fn server() -> MockServer {
+    let server = MockServer::start();
+    // A retried success, a non-retried failure, and a retried failure.
+    server.mock(|when, then| {
+        when.method("GET").path("/v1/icp").header("x-linkt-retry-count", "0");
+        then.status(503).json_body(json!({ "detail": "busy" }));
+    });
+    server.mock(|when, then| {
+        when.method("GET").path("/v1/icp").header("x-linkt-retry-count", "1");
+        then.status(200)
+            .json_body(json!({ "icps": [], "page": 1, "page_size": 20, "total": 0 }));
+    });
+    server.mock(|when, then| {
+        when.method("DELETE").path_includes("/v1/icp/");
+        then.status(401).json_body(json!({ "detail": "invalid api key" }));
+    });
+    server.mock(|when, then| {
+        when.method("GET").path("/v1/sheet");
+        then.status(500).body("<html>oops</html>");
+    });
+    server
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 24, ..ProptestConfig::default() })]
+
+    #[test]
+    fn the_key_never_appears(key in "[A-Za-z0-9_.~-]{12,64}") {
+        static SERVER: std::sync::OnceLock<MockServer> = std::sync::OnceLock::new();
+        let server = SERVER.get_or_init(server);
+
+        let captured = Captured::default();
+        let writer = captured.clone();
+        let subscriber = tracing_subscriber::fmt()
+            .with_max_level(tracing::Level::TRACE)
+            .with_writer(move || writer.clone())
+            .with_ansi(false)
+            .finish();
+        let _guard = tracing::subscriber::set_default(subscriber);
+
+        let api_key = ApiKey::new(key.clone()).expect("valid key");
+        let builder = Client::builder()
+            .api_key(api_key.clone())
+            .base_url(server.base_url())
+            .sleep_with(|_| std::future::ready(()));
+        let mut shown = vec![format!("{api_key:?}"), format!("{api_key}"), format!("{builder:?}")];
+        let client = builder.build().expect("client");
+        shown.push(format!("{client:?}"));
+
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("runtime");
+        runtime.block_on(async {
+            client.icp_list().send().await.expect("retried success");
+            let errors = [
+                linkt::Error::from(
+                    client.icp_delete().icp_id("507f1f77bcf86cd799439011").send().await
+                        .expect_err("401"),
+                ),
+                linkt::Error::from(client.sheet_list().send().await.expect_err("500")),
+                linkt::Error::from(
+                    client.task_retrieve().task_id("bad").send().await.expect_err("invalid"),
+                ),
+            ];
+            for err in errors {
+                shown.push(format!("{err}"));
+                shown.push(format!("{err:?}"));
+                shown.push(format!("{err:#}"));
+            }
+        });
+        drop(_guard);
+
+        let logs = String::from_utf8_lossy(&captured.0.lock().expect("capture")).into_owned();
+        prop_assert!(logs.contains("linkt.call"), "tracing recorded the calls");
+        prop_assert!(logs.contains("retrying"), "tracing recorded the retry");
+        prop_assert!(!logs.contains(&key), "key in tracing output");
+        for text in &shown {
+            prop_assert!(!text.contains(&key), "key in {text}");
+        }
+    }
+}
