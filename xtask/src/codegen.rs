@@ -144,8 +144,10 @@ fn render_all(root: &Path) -> Result<Outputs> {
     let client = run_progenitor("client", || {
         progenitor::Generator::new(&settings()).generate_tokens(&openapi)
     })?;
+    let httpmock_openapi = linkt_spec::to_openapiv3(&httpmock_view(view.document.clone()))
+        .context("reading the httpmock view as OpenAPI 3.0")?;
     let httpmock = run_progenitor("httpmock", || {
-        progenitor::Generator::new(&settings()).httpmock(&openapi, "linkt")
+        progenitor::Generator::new(&settings()).httpmock(&httpmock_openapi, "linkt")
     })?;
 
     let client_src = format!(
@@ -328,6 +330,41 @@ pub(crate) fn generator_view(mut document: Value) -> Result<GeneratorView> {
         document,
         operations,
     })
+}
+
+/// The generator view for the httpmock helpers: array-valued query parameters
+/// match one value (progenitor's httpmock generator cannot render a list as
+/// one query value). `icp_id("a")` matches `?icp_id=a&icp_id=b`; match the full
+/// list through `into_inner()`.
+pub(crate) fn httpmock_view(mut document: Value) -> Value {
+    let Some(paths) = document.get_mut("paths").and_then(Value::as_object_mut) else {
+        return document;
+    };
+    let operations = paths
+        .values_mut()
+        .filter_map(Value::as_object_mut)
+        .flat_map(|item| item.values_mut());
+    for op in operations {
+        let Some(parameters) = op.get_mut("parameters").and_then(Value::as_array_mut) else {
+            continue;
+        };
+        for parameter in parameters {
+            if parameter.get("in").and_then(Value::as_str) != Some("query") {
+                continue;
+            }
+            if let Some(schema) = parameter.get_mut("schema") {
+                if schema.get("type").and_then(Value::as_str) == Some("array") {
+                    let items = schema.get("items").cloned().unwrap_or(json!({}));
+                    let nullable = schema.get("nullable").cloned();
+                    *schema = items;
+                    if let (Some(nullable), Some(map)) = (nullable, schema.as_object_mut()) {
+                        map.insert("nullable".into(), nullable);
+                    }
+                }
+            }
+        }
+    }
+    document
 }
 
 fn drop_redundant_enum_defaults(value: &mut Value) {
@@ -572,6 +609,20 @@ mod tests {
         assert!(props["title"].get("title").is_none());
         assert_eq!(props["title"]["type"], "string", "a property named title stays");
         assert!(doc["paths"]["/a"]["get"]["parameters"][0]["schema"].get("title").is_none());
+    }
+
+    #[test]
+    fn httpmock_view_turns_query_arrays_into_their_items() {
+        let doc = json!({ "paths": { "/v1/entity": { "get": { "parameters": [
+            { "name": "icp_id", "in": "query",
+              "schema": { "type": "array", "items": { "type": "string" }, "nullable": true } },
+            { "name": "ids", "in": "path",
+              "schema": { "type": "array", "items": { "type": "string" } } }
+        ] } } } });
+        let view = httpmock_view(doc);
+        let parameters = &view["paths"]["/v1/entity"]["get"]["parameters"];
+        assert_eq!(parameters[0]["schema"], json!({ "type": "string", "nullable": true }));
+        assert_eq!(parameters[1]["schema"]["type"], "array", "only query parameters");
     }
 
     #[test]

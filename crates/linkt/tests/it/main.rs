@@ -8,10 +8,13 @@ mod retries;
 mod secrets;
 mod wire;
 
-use std::sync::{Arc, Mutex};
+use std::io::Write;
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
 use linkt::{ApiKey, Client};
+use tracing_subscriber::filter::{LevelFilter, Targets};
+use tracing_subscriber::layer::SubscriberExt as _;
 
 pub(crate) const KEY: &str = "lk_test_0123456789abcdef";
 
@@ -25,8 +28,57 @@ impl Sleeps {
     }
 }
 
+/// Everything the test binary logs at TRACE level, from every test.
+#[derive(Clone, Default)]
+pub(crate) struct Captured(Arc<Mutex<Vec<u8>>>);
+
+impl Captured {
+    pub(crate) fn len(&self) -> usize {
+        self.0.lock().expect("capture").len()
+    }
+
+    pub(crate) fn text_from(&self, offset: usize) -> String {
+        let bytes = self.0.lock().expect("capture");
+        String::from_utf8_lossy(&bytes[offset.min(bytes.len())..]).into_owned()
+    }
+}
+
+impl Write for Captured {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().expect("capture").extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// Installs (once) a global TRACE subscriber writing into a buffer.
+pub(crate) fn tracing_capture() -> Captured {
+    static CAPTURE: OnceLock<Captured> = OnceLock::new();
+    CAPTURE
+        .get_or_init(|| {
+            let captured = Captured::default();
+            let writer = captured.clone();
+            // Everything the client side logs (linkt, reqwest, hyper, ...) at
+            // TRACE; not the mock server, which logs the requests it receives.
+            let filter = Targets::new()
+                .with_default(LevelFilter::TRACE)
+                .with_target("httpmock", LevelFilter::OFF);
+            let subscriber = tracing_subscriber::registry().with(filter).with(
+                tracing_subscriber::fmt::layer()
+                    .with_writer(move || writer.clone())
+                    .with_ansi(false),
+            );
+            tracing::subscriber::set_global_default(subscriber).expect("one global subscriber");
+            captured
+        })
+        .clone()
+}
+
 /// A client for `base_url` whose sleeps are recorded instead of waited.
 pub(crate) fn client_with(base_url: &str, builder: linkt::ClientBuilder) -> (Client, Sleeps) {
+    tracing_capture();
     let sleeps = Sleeps::default();
     let recorder = sleeps.clone();
     let client = builder

@@ -48,10 +48,10 @@ async fn get_503_503_200_succeeds_on_the_third_attempt() {
 
     assert_eq!(icp.name, "Enterprise SaaS Companies");
     for mock in &attempts {
-        mock.assert_hits_async(1).await;
+        mock.assert_calls_async(1).await;
     }
-    success.assert_hits_async(1).await;
-    failures.assert_hits_async(0).await;
+    success.assert_calls_async(1).await;
+    failures.assert_calls_async(0).await;
     let sleeps = sleeps.recorded();
     assert_eq!(sleeps.len(), 2, "{sleeps:?}");
     // Default backoff: 0.5 s then 1 s, each reduced by at most 25 % of jitter.
@@ -81,7 +81,7 @@ async fn three_503s_report_a_server_error_after_three_attempts() {
             .expect_err("always 503"),
     );
 
-    mock.assert_hits_async(3).await;
+    mock.assert_calls_async(3).await;
     assert_eq!(err.kind(), ErrorKind::Server);
     assert_eq!(err.status().map(|s| s.as_u16()), Some(503));
     assert_eq!(err.attempts(), Some(3));
@@ -114,7 +114,7 @@ async fn post_answered_500_is_sent_exactly_once() {
             .expect_err("500"),
     );
 
-    mock.assert_hits_async(1).await;
+    mock.assert_calls_async(1).await;
     assert_eq!(err.kind(), ErrorKind::Server);
     assert_eq!(err.attempts(), Some(1));
     assert!(sleeps.recorded().is_empty());
@@ -152,8 +152,8 @@ async fn post_answered_429_with_retry_after_is_retried_after_that_delay() {
         .expect("second attempt succeeds");
 
     assert_eq!(icp.id, "507f1f77bcf86cd799439011");
-    limited.assert_hits_async(1).await;
-    created.assert_hits_async(1).await;
+    limited.assert_calls_async(1).await;
+    created.assert_calls_async(1).await;
     assert_eq!(sleeps.recorded(), vec![Duration::from_secs(1)]);
 }
 
@@ -172,7 +172,7 @@ async fn x_should_retry_false_stops_after_one_call() {
     let (client, sleeps) = client(&server.base_url());
     let err = linkt::Error::from(client.icp_list().send().await.expect_err("503"));
 
-    mock.assert_hits_async(1).await;
+    mock.assert_calls_async(1).await;
     assert_eq!(err.attempts(), Some(1));
     assert!(sleeps.recorded().is_empty());
 }
@@ -192,7 +192,7 @@ async fn retry_after_above_the_cap_is_returned_not_slept() {
     let (client, sleeps) = client(&server.base_url());
     let err = linkt::Error::from(client.icp_list().send().await.expect_err("429"));
 
-    mock.assert_hits_async(1).await;
+    mock.assert_calls_async(1).await;
     assert!(sleeps.recorded().is_empty());
     assert_eq!(err.kind(), ErrorKind::RateLimited);
     assert_eq!(err.retry_after(), Some(Duration::from_secs(120)));
@@ -215,7 +215,7 @@ async fn a_disabled_policy_makes_one_attempt() {
     );
     let err = linkt::Error::from(client.icp_list().send().await.expect_err("503"));
 
-    mock.assert_hits_async(1).await;
+    mock.assert_calls_async(1).await;
     assert_eq!(err.attempts(), Some(1));
     assert!(sleeps.recorded().is_empty());
 }

@@ -2,26 +2,10 @@
 //! client or any error, nor in tracing output at TRACE level while calls
 //! succeed, fail and retry.
 
-use std::io::Write;
-use std::sync::{Arc, Mutex};
-
 use httpmock::MockServer;
 use linkt::{ApiKey, Client};
 use proptest::prelude::*;
 use serde_json::json;
-
-#[derive(Clone, Default)]
-struct Captured(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Captured {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().expect("capture").extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
 
 fn server() -> MockServer {
     let server = MockServer::start();
@@ -54,14 +38,8 @@ proptest! {
         static SERVER: std::sync::OnceLock<MockServer> = std::sync::OnceLock::new();
         let server = SERVER.get_or_init(server);
 
-        let captured = Captured::default();
-        let writer = captured.clone();
-        let subscriber = tracing_subscriber::fmt()
-            .with_max_level(tracing::Level::TRACE)
-            .with_writer(move || writer.clone())
-            .with_ansi(false)
-            .finish();
-        let _guard = tracing::subscriber::set_default(subscriber);
+        let logs = crate::tracing_capture();
+        let logged_before = logs.len();
 
         let api_key = ApiKey::new(key.clone()).expect("valid key");
         let builder = Client::builder()
@@ -94,12 +72,11 @@ proptest! {
                 shown.push(format!("{err:#}"));
             }
         });
-        drop(_guard);
-
-        let logs = String::from_utf8_lossy(&captured.0.lock().expect("capture")).into_owned();
+        // Other tests log concurrently; every line must be free of this key.
+        let logs = logs.text_from(logged_before);
         prop_assert!(logs.contains("linkt.call"), "tracing recorded the calls");
         prop_assert!(logs.contains("retrying"), "tracing recorded the retry");
-        prop_assert!(!logs.contains(&key), "key in tracing output");
+        prop_assert!(!logs.contains(&key), "key in tracing output: {}", logs.lines().find(|l| l.contains(&key)).unwrap_or_default().chars().take(300).collect::<String>());
         for text in &shown {
             prop_assert!(!text.contains(&key), "key in {text}");
         }
