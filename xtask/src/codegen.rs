@@ -43,6 +43,7 @@ const SPEC: &str = "spec/linkt-v1.openapi.json";
 const OVERLAY: &str = "spec/overlay.yaml";
 const CLIENT_OUT: &str = "crates/linkt/src/generated.rs";
 const HTTPMOCK_OUT: &str = "crates/linkt-httpmock/src/generated.rs";
+const CLI_OUT: &str = "crates/linkt-cli/src/generated.rs";
 
 /// The workspace root (the parent of this crate's directory).
 pub(crate) fn workspace_root() -> PathBuf {
@@ -52,11 +53,39 @@ pub(crate) fn workspace_root() -> PathBuf {
         .unwrap_or_else(|| PathBuf::from("."))
 }
 
-/// Runs the whole pipeline and writes or checks the generated files.
+/// Where the pipeline reads from and writes to.
+#[derive(Debug, Clone)]
+pub(crate) struct Inputs {
+    /// The vendor document.
+    pub(crate) spec: PathBuf,
+    /// The overlay applied to it.
+    pub(crate) overlay: PathBuf,
+    /// The directory the generated files' paths are relative to.
+    pub(crate) out_root: PathBuf,
+}
+
+impl Inputs {
+    /// `spec/` and the crates of this workspace.
+    pub(crate) fn workspace() -> Self {
+        let root = workspace_root();
+        Self {
+            spec: root.join(SPEC),
+            overlay: root.join(OVERLAY),
+            out_root: root,
+        }
+    }
+}
+
+/// Runs the whole pipeline on this workspace and writes or checks the generated files.
 pub(crate) fn generate(mode: Mode) -> Result<Report> {
-    let root = workspace_root();
+    generate_with(&Inputs::workspace(), mode)
+}
+
+/// Runs the whole pipeline and writes or checks the generated files.
+pub(crate) fn generate_with(inputs: &Inputs, mode: Mode) -> Result<Report> {
+    let root = &inputs.out_root;
     let started = Instant::now();
-    let outputs = render_all(&root)?;
+    let outputs = render_all(inputs)?;
 
     let mut changed = Vec::new();
     for (rel, contents) in &outputs.files {
@@ -124,11 +153,9 @@ struct Outputs {
     operations: usize,
 }
 
-fn render_all(root: &Path) -> Result<Outputs> {
-    let spec_path = root.join(SPEC);
-    let overlay_path = root.join(OVERLAY);
+fn render_all(inputs: &Inputs) -> Result<Outputs> {
     let prepared =
-        linkt_spec::prepare(&spec_path, Some(&overlay_path)).context("preparing the spec")?;
+        linkt_spec::prepare(&inputs.spec, Some(&inputs.overlay)).context("preparing the spec")?;
     let view = generator_view(prepared.document)?;
     let openapi = linkt_spec::to_openapiv3(&view.document)
         .context("reading the generator view as OpenAPI 3.0")?;
@@ -150,14 +177,23 @@ fn render_all(root: &Path) -> Result<Outputs> {
         progenitor::Generator::new(&settings()).httpmock(&httpmock_openapi, "linkt")
     })?;
 
+    let cli = run_progenitor("cli", || {
+        progenitor::Generator::new(&settings()).cli(&openapi, "linkt")
+    })?;
+
     let client_src = format!(
         "{header}{}\n{}",
         unparse(client)?,
         operations_table(&view.operations)
     );
     let httpmock_src = format!("{header}{}", unparse(httpmock)?);
+    let cli_src = format!("{header}{}", unparse(cli)?);
     Ok(Outputs {
-        files: vec![(CLIENT_OUT, client_src), (HTTPMOCK_OUT, httpmock_src)],
+        files: vec![
+            (CLIENT_OUT, client_src),
+            (HTTPMOCK_OUT, httpmock_src),
+            (CLI_OUT, cli_src),
+        ],
         operations: view.operations.len(),
     })
 }
@@ -352,14 +388,14 @@ pub(crate) fn httpmock_view(mut document: Value) -> Value {
             if parameter.get("in").and_then(Value::as_str) != Some("query") {
                 continue;
             }
-            if let Some(schema) = parameter.get_mut("schema") {
-                if schema.get("type").and_then(Value::as_str) == Some("array") {
-                    let items = schema.get("items").cloned().unwrap_or(json!({}));
-                    let nullable = schema.get("nullable").cloned();
-                    *schema = items;
-                    if let (Some(nullable), Some(map)) = (nullable, schema.as_object_mut()) {
-                        map.insert("nullable".into(), nullable);
-                    }
+            if let Some(schema) = parameter.get_mut("schema")
+                && schema.get("type").and_then(Value::as_str) == Some("array")
+            {
+                let items = schema.get("items").cloned().unwrap_or(json!({}));
+                let nullable = schema.get("nullable").cloned();
+                *schema = items;
+                if let (Some(nullable), Some(map)) = (nullable, schema.as_object_mut()) {
+                    map.insert("nullable".into(), nullable);
                 }
             }
         }
@@ -526,6 +562,80 @@ mod tests {
         assert!(report.changed.is_empty());
     }
 
+    /// A scratch directory under the target directory, emptied first.
+    fn scratch(name: &str) -> PathBuf {
+        let dir = workspace_root().join("target/xtask-tests").join(name);
+        let _ = fs::remove_dir_all(&dir);
+        for out in [CLIENT_OUT, HTTPMOCK_OUT, CLI_OUT] {
+            let parent = dir.join(out);
+            fs::create_dir_all(parent.parent().expect("parent")).expect("scratch dir");
+        }
+        dir
+    }
+
+    /// Changing one field in the spec makes `--check` fail naming the client;
+    /// regenerating makes it pass again.
+    #[test]
+    fn a_changed_spec_field_is_reported_stale_until_regenerated() {
+        let scratch = scratch("drift");
+        let mut spec: Value =
+            serde_json::from_str(&fs::read_to_string(workspace_root().join(SPEC)).expect("spec"))
+                .expect("json");
+        let props = spec
+            .pointer_mut("/components/schemas/IcpResponse/properties")
+            .and_then(Value::as_object_mut)
+            .expect("IcpResponse properties");
+        let name = props.remove("name").expect("name");
+        props.insert("display_name".into(), name);
+        let spec_path = scratch.join("spec.json");
+        fs::write(&spec_path, serde_json::to_vec(&spec).expect("json")).expect("write");
+
+        let inputs = Inputs {
+            spec: spec_path,
+            overlay: workspace_root().join(OVERLAY),
+            out_root: workspace_root(),
+        };
+        let err = generate_with(&inputs, Mode::Check)
+            .expect_err("stale")
+            .to_string();
+        assert!(err.contains(CLIENT_OUT), "{err}");
+        assert!(err.contains("run `cargo xtask generate`"), "{err}");
+
+        let regenerated = Inputs {
+            out_root: scratch.clone(),
+            ..inputs
+        };
+        let written = generate_with(&regenerated, Mode::Write).expect("write");
+        assert!(written.changed.contains(&PathBuf::from(CLIENT_OUT)));
+        let client = fs::read_to_string(scratch.join(CLIENT_OUT)).expect("client");
+        assert!(
+            client.contains("pub display_name:"),
+            "the renamed field is generated"
+        );
+        let checked = generate_with(&regenerated, Mode::Check).expect("fresh after regenerating");
+        assert!(checked.changed.is_empty());
+    }
+
+    #[test]
+    fn generated_files_start_with_the_do_not_edit_line_and_hashes() {
+        let spec_hash =
+            linkt_spec::sha256_hex(&fs::read(workspace_root().join(SPEC)).expect("spec"));
+        for out in [CLIENT_OUT, HTTPMOCK_OUT, CLI_OUT] {
+            let text = fs::read_to_string(workspace_root().join(out)).expect("generated");
+            let mut lines = text.lines();
+            assert_eq!(
+                lines.next(),
+                Some("// @generated by `cargo xtask generate`; do not edit by hand."),
+                "{out}"
+            );
+            assert_eq!(
+                lines.next().map(str::to_owned),
+                Some(format!("// spec:    {SPEC} sha256:{spec_hash}")),
+                "{out}"
+            );
+        }
+    }
+
     #[test]
     fn multipart_with_one_binary_part_becomes_octet_stream() {
         let doc = json!({
@@ -607,8 +717,15 @@ mod tests {
         let props = &doc["components"]["schemas"]["Thing"]["properties"];
         assert!(props["status"].get("title").is_none());
         assert!(props["title"].get("title").is_none());
-        assert_eq!(props["title"]["type"], "string", "a property named title stays");
-        assert!(doc["paths"]["/a"]["get"]["parameters"][0]["schema"].get("title").is_none());
+        assert_eq!(
+            props["title"]["type"], "string",
+            "a property named title stays"
+        );
+        assert!(
+            doc["paths"]["/a"]["get"]["parameters"][0]["schema"]
+                .get("title")
+                .is_none()
+        );
     }
 
     #[test]
@@ -621,8 +738,14 @@ mod tests {
         ] } } } });
         let view = httpmock_view(doc);
         let parameters = &view["paths"]["/v1/entity"]["get"]["parameters"];
-        assert_eq!(parameters[0]["schema"], json!({ "type": "string", "nullable": true }));
-        assert_eq!(parameters[1]["schema"]["type"], "array", "only query parameters");
+        assert_eq!(
+            parameters[0]["schema"],
+            json!({ "type": "string", "nullable": true })
+        );
+        assert_eq!(
+            parameters[1]["schema"]["type"], "array",
+            "only query parameters"
+        );
     }
 
     #[test]

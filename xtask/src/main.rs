@@ -17,7 +17,7 @@ const USAGE: &str = "\
 usage: cargo xtask <command>
 
 commands:
-  generate [--check]    regenerate crates/linkt and crates/linkt-httpmock from spec/
+  generate [--check]    regenerate crates/linkt, linkt-httpmock and linkt-cli from spec/
                         (--check writes nothing and fails when the committed code is stale)
   normalize [--out F]   write the normalized OpenAPI 3.0 document (default: stdout)
 ";

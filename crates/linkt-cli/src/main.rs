@@ -1,0 +1,3 @@
+//! The `linkt` command.
+
+fn main() {}
