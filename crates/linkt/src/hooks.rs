@@ -198,9 +198,10 @@ impl Replayable {
     fn request(&self, number: u32) -> reqwest::Request {
         let mut request = reqwest::Request::new(self.method.clone(), self.url.clone());
         *request.headers_mut() = self.headers.clone();
-        request
-            .headers_mut()
-            .insert(RETRY_COUNT_HEADER, HeaderValue::from(number.saturating_sub(1)));
+        request.headers_mut().insert(
+            RETRY_COUNT_HEADER,
+            HeaderValue::from(number.saturating_sub(1)),
+        );
         *request.body_mut() = self.body.clone().map(reqwest::Body::from);
         *request.timeout_mut() = self.timeout;
         *request.version_mut() = self.version;

@@ -19,7 +19,9 @@ fn spec_operations() -> BTreeSet<(String, String, String, String)> {
             let Some(vendor_id) = op.get("operationId").and_then(|v| v.as_str()) else {
                 continue;
             };
-            let name = op["x-linkt-name"].as_str().expect("every operation is named");
+            let name = op["x-linkt-name"]
+                .as_str()
+                .expect("every operation is named");
             out.insert((
                 name.to_owned(),
                 vendor_id.to_owned(),
@@ -41,17 +43,52 @@ fn callable(client: &Client) -> BTreeSet<&'static str> {
         }};
     }
     names![
-        icp_create, icp_retrieve, icp_update, icp_list, icp_delete, icp_get_active_runs,
-        sheet_create, sheet_retrieve, sheet_update, sheet_list, sheet_delete,
-        sheet_schema_add_fields, sheet_schema_delete_fields, sheet_schema_get,
-        sheet_schema_get_default, sheet_schema_get_field_definitions,
-        entity_retrieve, entity_update, entity_list, entity_delete, entity_bulk_update_status,
-        entity_export, entity_get_counts, entity_search,
-        task_create, task_retrieve, task_update, task_list, task_delete, task_execute,
-        signal_retrieve, signal_list,
-        run_create, run_retrieve, run_list, run_delete, run_cancel, run_get_queue,
-        schedule_create, schedule_retrieve, schedule_update, schedule_list, schedule_delete,
-        files_retrieve, files_list, files_upload,
+        icp_create,
+        icp_retrieve,
+        icp_update,
+        icp_list,
+        icp_delete,
+        icp_get_active_runs,
+        sheet_create,
+        sheet_retrieve,
+        sheet_update,
+        sheet_list,
+        sheet_delete,
+        sheet_schema_add_fields,
+        sheet_schema_delete_fields,
+        sheet_schema_get,
+        sheet_schema_get_default,
+        sheet_schema_get_field_definitions,
+        entity_retrieve,
+        entity_update,
+        entity_list,
+        entity_delete,
+        entity_bulk_update_status,
+        entity_export,
+        entity_get_counts,
+        entity_search,
+        task_create,
+        task_retrieve,
+        task_update,
+        task_list,
+        task_delete,
+        task_execute,
+        signal_retrieve,
+        signal_list,
+        run_create,
+        run_retrieve,
+        run_list,
+        run_delete,
+        run_cancel,
+        run_get_queue,
+        schedule_create,
+        schedule_retrieve,
+        schedule_update,
+        schedule_list,
+        schedule_delete,
+        files_retrieve,
+        files_list,
+        files_upload,
     ]
 }
 
@@ -86,7 +123,10 @@ fn operations_are_sorted_and_findable() {
     assert_eq!(upload.vendor_id, "upload_file_v1_files_upload_post");
     assert!(Operation::find("no_such_operation").is_none());
     assert_eq!(
-        OPERATIONS.iter().filter(|op| op.multipart_field.is_some()).count(),
+        OPERATIONS
+            .iter()
+            .filter(|op| op.multipart_field.is_some())
+            .count(),
         1
     );
 }

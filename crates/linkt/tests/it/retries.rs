@@ -16,7 +16,9 @@ async fn get_503_503_200_succeeds_on_the_third_attempt() {
     let server = MockServer::start_async().await;
     let failures = server
         .mock_async(|when, then| {
-            when.method("GET").path(ICP).header_missing("x-linkt-retry-count");
+            when.method("GET")
+                .path(ICP)
+                .header_missing("x-linkt-retry-count");
             then.status(500);
         })
         .await;
@@ -25,7 +27,9 @@ async fn get_503_503_200_succeeds_on_the_third_attempt() {
         attempts.push(
             server
                 .mock_async(|when, then| {
-                    when.method("GET").path(ICP).header("x-linkt-retry-count", retry);
+                    when.method("GET")
+                        .path(ICP)
+                        .header("x-linkt-retry-count", retry);
                     then.status(status).json_body(json!({ "detail": "busy" }));
                 })
                 .await,
@@ -33,7 +37,9 @@ async fn get_503_503_200_succeeds_on_the_third_attempt() {
     }
     let success = server
         .mock_async(|when, then| {
-            when.method("GET").path(ICP).header("x-linkt-retry-count", "2");
+            when.method("GET")
+                .path(ICP)
+                .header("x-linkt-retry-count", "2");
             then.status(200).json_body(icp_json());
         })
         .await;
@@ -98,8 +104,10 @@ async fn post_answered_500_is_sent_exactly_once() {
     let server = MockServer::start_async().await;
     let mock = server
         .mock_async(|when, then| {
-            when.method("POST").path("/v1/task/507f1f77bcf86cd799439013/execute");
-            then.status(500).json_body(json!({ "detail": "internal error" }));
+            when.method("POST")
+                .path("/v1/task/507f1f77bcf86cd799439013/execute");
+            then.status(500)
+                .json_body(json!({ "detail": "internal error" }));
         })
         .await;
 
@@ -125,7 +133,9 @@ async fn post_answered_429_with_retry_after_is_retried_after_that_delay() {
     let server = MockServer::start_async().await;
     let limited = server
         .mock_async(|when, then| {
-            when.method("POST").path("/v1/icp").header("x-linkt-retry-count", "0");
+            when.method("POST")
+                .path("/v1/icp")
+                .header("x-linkt-retry-count", "0");
             then.status(429)
                 .header("retry-after", "1")
                 .json_body(json!({ "detail": "rate_limit_exceeded" }));
@@ -133,7 +143,9 @@ async fn post_answered_429_with_retry_after_is_retried_after_that_delay() {
         .await;
     let created = server
         .mock_async(|when, then| {
-            when.method("POST").path("/v1/icp").header("x-linkt-retry-count", "1");
+            when.method("POST")
+                .path("/v1/icp")
+                .header("x-linkt-retry-count", "1");
             then.status(200).json_body(icp_json());
         })
         .await;

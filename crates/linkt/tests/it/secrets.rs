@@ -11,17 +11,22 @@ fn server() -> MockServer {
     let server = MockServer::start();
     // A retried success, a non-retried failure, and a retried failure.
     server.mock(|when, then| {
-        when.method("GET").path("/v1/icp").header("x-linkt-retry-count", "0");
+        when.method("GET")
+            .path("/v1/icp")
+            .header("x-linkt-retry-count", "0");
         then.status(503).json_body(json!({ "detail": "busy" }));
     });
     server.mock(|when, then| {
-        when.method("GET").path("/v1/icp").header("x-linkt-retry-count", "1");
+        when.method("GET")
+            .path("/v1/icp")
+            .header("x-linkt-retry-count", "1");
         then.status(200)
             .json_body(json!({ "icps": [], "page": 1, "page_size": 20, "total": 0 }));
     });
     server.mock(|when, then| {
         when.method("DELETE").path_includes("/v1/icp/");
-        then.status(401).json_body(json!({ "detail": "invalid api key" }));
+        then.status(401)
+            .json_body(json!({ "detail": "invalid api key" }));
     });
     server.mock(|when, then| {
         when.method("GET").path("/v1/sheet");

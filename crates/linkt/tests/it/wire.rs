@@ -76,9 +76,16 @@ async fn files_upload_sends_one_multipart_file_part() {
         .mock_async(|when, then| {
             when.method("POST")
                 .path("/v1/files/upload")
-                .header_matches("content-type", r"^multipart/form-data; boundary=linkt-[0-9a-f]{32}$")
-                .body_includes("Content-Disposition: form-data; name=\"file\"; filename=\"companies.csv\"\r\n")
-                .body_includes("Content-Type: text/csv\r\n\r\nname,website\nAcme,acme.example\n\r\n--linkt-");
+                .header_matches(
+                    "content-type",
+                    r"^multipart/form-data; boundary=linkt-[0-9a-f]{32}$",
+                )
+                .body_includes(
+                    "Content-Disposition: form-data; name=\"file\"; filename=\"companies.csv\"\r\n",
+                )
+                .body_includes(
+                    "Content-Type: text/csv\r\n\r\nname,website\nAcme,acme.example\n\r\n--linkt-",
+                );
             then.status(200).json_body(json!({
                 "file_id": "507f1f77bcf86cd799439001",
                 "name": "companies.csv",
@@ -93,7 +100,10 @@ async fn files_upload_sends_one_multipart_file_part() {
     let (client, _) = client(&server.base_url());
     let uploaded = client
         .files_upload()
-        .body(FilePart::csv("companies.csv", "name,website\nAcme,acme.example\n"))
+        .body(FilePart::csv(
+            "companies.csv",
+            "name,website\nAcme,acme.example\n",
+        ))
         .send()
         .await
         .expect("uploaded");
@@ -116,7 +126,9 @@ async fn entity_export_returns_the_csv_bytes() {
                 .path("/v1/entity/export")
                 .query_param("format", "combined")
                 .query_param("icp_id", "507f1f77bcf86cd799439011");
-            then.status(200).header("content-type", "text/csv").body(csv);
+            then.status(200)
+                .header("content-type", "text/csv")
+                .body(csv);
         })
         .await;
 
@@ -148,7 +160,11 @@ fn the_key_is_refused_over_plain_http_to_a_remote_host() {
     assert!(err.to_string().contains("api.linkt.ai"), "{err}");
     assert!(!err.to_string().contains(KEY));
 
-    for local in ["http://127.0.0.1:8080", "http://localhost:3000", "http://[::1]:9"] {
+    for local in [
+        "http://127.0.0.1:8080",
+        "http://localhost:3000",
+        "http://[::1]:9",
+    ] {
         Client::builder()
             .api_key(ApiKey::new(KEY).expect("key"))
             .base_url(local)
