@@ -3,6 +3,7 @@
 //! sleep function is replaced by a recorder.
 
 mod errors;
+mod limits;
 mod operations;
 mod retries;
 mod secrets;
