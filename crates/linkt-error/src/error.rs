@@ -602,6 +602,14 @@ impl StdError for Error {
     }
 }
 
+/// A key or endpoint configuration problem, so `ApiKey::new(..)?` works in
+/// functions returning `linkt::Error`.
+impl From<linkt_auth::AuthError> for Error {
+    fn from(err: linkt_auth::AuthError) -> Self {
+        Error::configuration_from(err)
+    }
+}
+
 impl<E> From<progenitor_client::Error<E>> for Error {
     /// Maps every variant of a generated call's error:
     ///

@@ -246,8 +246,7 @@ impl ClientBuilder {
             self.config.build_with_env()
         } else {
             self.config.build()
-        }
-        .map_err(|err| Error::configuration(err.to_string()))?;
+        }?;
 
         let http = match self.http {
             Some(http) => http,

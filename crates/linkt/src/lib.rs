@@ -15,6 +15,11 @@
 )]
 mod generated;
 
+// The workspace README's examples are compiled as doctests too.
+#[cfg(doctest)]
+#[doc = include_str!("../../../README.md")]
+struct WorkspaceReadme;
+
 mod client;
 mod hooks;
 mod upload;
