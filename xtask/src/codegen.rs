@@ -240,10 +240,15 @@ where
     }
 }
 
+/// Formats the generated tokens with prettyplease (stable, deterministic).
+///
+/// progenitor documents each builder with an `ignore` code block sketching its
+/// use; those sketches are not compilable, so they are rendered as `text`
+/// blocks rather than counted as ignored doctests.
 fn unparse(tokens: proc_macro2::TokenStream) -> Result<String> {
     let file: syn::File =
         syn::parse2(tokens).context("progenitor produced tokens that do not parse")?;
-    Ok(prettyplease::unparse(&file))
+    Ok(prettyplease::unparse(&file).replace("```ignore\n", "```text\n"))
 }
 
 /// One operation as the generated client names it.

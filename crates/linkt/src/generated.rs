@@ -13910,7 +13910,7 @@ Arguments:
 - `page`: Page number, starting at 1.
 - `page_size`: Number of items per page.
 - `sort_by`: Field to sort by, e.g. `created_at`, `updated_at` or `name`.
-```ignore
+```text
 let response = client.icp_list()
     .mode(mode)
     .order(order)
@@ -13931,7 +13931,7 @@ Sheets for the targeted entity types are created separately.
 
 Sends a `POST` request to `/v1/icp`
 
-```ignore
+```text
 let response = client.icp_create()
     .body(body)
     .send()
@@ -13948,7 +13948,7 @@ Sends a `GET` request to `/v1/icp/{icp_id}`
 
 Arguments:
 - `icp_id`: ICP identifier.
-```ignore
+```text
 let response = client.icp_retrieve()
     .icp_id(icp_id)
     .send()
@@ -13966,7 +13966,7 @@ Sends a `PUT` request to `/v1/icp/{icp_id}`
 Arguments:
 - `icp_id`: ICP identifier.
 - `body`
-```ignore
+```text
 let response = client.icp_update()
     .icp_id(icp_id)
     .body(body)
@@ -13986,7 +13986,7 @@ Sends a `DELETE` request to `/v1/icp/{icp_id}`
 
 Arguments:
 - `icp_id`: ICP identifier.
-```ignore
+```text
 let response = client.icp_delete()
     .icp_id(icp_id)
     .send()
@@ -14003,7 +14003,7 @@ Sends a `GET` request to `/v1/icp/{icp_id}/active_runs`
 
 Arguments:
 - `icp_id`: ICP identifier.
-```ignore
+```text
 let response = client.icp_get_active_runs()
     .icp_id(icp_id)
     .send()
@@ -14025,7 +14025,7 @@ Arguments:
 - `page`: Page number, starting at 1.
 - `page_size`: Number of items per page.
 - `sort_by`: Field to sort by, e.g. `created_at`, `updated_at` or `name`.
-```ignore
+```text
 let response = client.sheet_list()
     .entity_type(entity_type)
     .icp_id(icp_id)
@@ -14047,7 +14047,7 @@ The sheet starts with the default schema of its entity type.
 
 Sends a `POST` request to `/v1/sheet`
 
-```ignore
+```text
 let response = client.sheet_create()
     .body(body)
     .send()
@@ -14064,7 +14064,7 @@ Sends a `GET` request to `/v1/sheet/{sheet_id}`
 
 Arguments:
 - `sheet_id`: Sheet identifier.
-```ignore
+```text
 let response = client.sheet_retrieve()
     .sheet_id(sheet_id)
     .send()
@@ -14082,7 +14082,7 @@ Sends a `PUT` request to `/v1/sheet/{sheet_id}`
 Arguments:
 - `sheet_id`: Sheet identifier.
 - `body`
-```ignore
+```text
 let response = client.sheet_update()
     .sheet_id(sheet_id)
     .body(body)
@@ -14100,7 +14100,7 @@ Sends a `DELETE` request to `/v1/sheet/{sheet_id}`
 
 Arguments:
 - `sheet_id`: Sheet identifier.
-```ignore
+```text
 let response = client.sheet_delete()
     .sheet_id(sheet_id)
     .send()
@@ -14115,7 +14115,7 @@ Return the default entity schema of every entity type.
 
 Sends a `GET` request to `/v1/sheet/schema/default`
 
-```ignore
+```text
 let response = client.sheet_schema_get_default()
     .send()
     .await;
@@ -14129,7 +14129,7 @@ Return the schemas of the reusable field models (such as `Location`) that custom
 
 Sends a `GET` request to `/v1/sheet/schema/field`
 
-```ignore
+```text
 let response = client.sheet_schema_get_field_definitions()
     .send()
     .await;
@@ -14147,7 +14147,7 @@ Sends a `GET` request to `/v1/sheet/schema/{sheet_id}`
 
 Arguments:
 - `sheet_id`: Sheet identifier (24-character hex ObjectId).
-```ignore
+```text
 let response = client.sheet_schema_get()
     .sheet_id(sheet_id)
     .send()
@@ -14167,7 +14167,7 @@ Sends a `PUT` request to `/v1/sheet/schema/{sheet_id}`
 Arguments:
 - `sheet_id`: Sheet identifier (24-character hex ObjectId).
 - `body`
-```ignore
+```text
 let response = client.sheet_schema_add_fields()
     .sheet_id(sheet_id)
     .body(body)
@@ -14189,7 +14189,7 @@ Sends a `DELETE` request to `/v1/sheet/schema/{sheet_id}`
 Arguments:
 - `sheet_id`: Sheet identifier (24-character hex ObjectId).
 - `body`
-```ignore
+```text
 let response = client.sheet_schema_delete_fields()
     .sheet_id(sheet_id)
     .body(body)
@@ -14216,7 +14216,7 @@ Arguments:
 - `page_size`: Number of items per page (at most 100).
 - `sheet_id`: Only entities of this sheet.
 - `status`: Restrict to these review statuses (`new`, `reviewed`, `passed`, `contacted`, or the literal `null` for entities without a status). Repeat the parameter for several values.
-```ignore
+```text
 let response = client.entity_list()
     .entity_type(entity_type)
     .external_id(external_id)
@@ -14240,7 +14240,7 @@ Set the review status of up to 1000 entities in one call.
 
 Sends a `PATCH` request to `/v1/entity/status/bulk`
 
-```ignore
+```text
 let response = client.entity_bulk_update_status()
     .body(body)
     .send()
@@ -14265,7 +14265,7 @@ Arguments:
 - `icp_id`: ICPs to export. Several are allowed only with `format=separate`.
 - `sheet_id`: Only entities of this sheet.
 - `status`: Restrict to these review statuses (`new`, `reviewed`, `passed`, `contacted`, or the literal `null` for entities without a status). Repeat the parameter for several values.
-```ignore
+```text
 let response = client.entity_export()
     .entity_ids(entity_ids)
     .entity_type(entity_type)
@@ -14290,7 +14290,7 @@ Arguments:
 - `hide_duplicates`: Leave out entities that duplicate a primary entity in another ICP.
 - `icp_id`: Restrict to these ICPs. Repeat the parameter for several values.
 - `status`: Restrict to these review statuses (`new`, `reviewed`, `passed`, `contacted`, or the literal `null` for entities without a status). Repeat the parameter for several values.
-```ignore
+```text
 let response = client.entity_get_counts()
     .hide_duplicates(hide_duplicates)
     .icp_id(icp_id)
@@ -14318,7 +14318,7 @@ Arguments:
 - `q`: Search text.
 - `sheet_id`: Search only this sheet.
 - `status`: Restrict to these review statuses (`new`, `reviewed`, `passed`, `contacted`, or the literal `null` for entities without a status). Repeat the parameter for several values.
-```ignore
+```text
 let response = client.entity_search()
     .entity_type(entity_type)
     .hide_duplicates(hide_duplicates)
@@ -14342,7 +14342,7 @@ Sends a `GET` request to `/v1/entity/{entity_id}`
 
 Arguments:
 - `entity_id`: Entity identifier.
-```ignore
+```text
 let response = client.entity_retrieve()
     .entity_id(entity_id)
     .send()
@@ -14362,7 +14362,7 @@ Sends a `PUT` request to `/v1/entity/{entity_id}`
 Arguments:
 - `entity_id`: Entity identifier.
 - `body`
-```ignore
+```text
 let response = client.entity_update()
     .entity_id(entity_id)
     .body(body)
@@ -14380,7 +14380,7 @@ Sends a `DELETE` request to `/v1/entity/{entity_id}`
 
 Arguments:
 - `entity_id`: Entity identifier.
-```ignore
+```text
 let response = client.entity_delete()
     .entity_id(entity_id)
     .send()
@@ -14401,7 +14401,7 @@ Arguments:
 - `page`: Page number, starting at 1.
 - `page_size`: Number of items per page (at most 100).
 - `sort_by`: Field to sort by, e.g. `created_at`, `updated_at` or `name`.
-```ignore
+```text
 let response = client.task_list()
     .flow_name(flow_name)
     .order(order)
@@ -14420,7 +14420,7 @@ Create a task: a reusable template that runs one workflow with a fixed configura
 
 Sends a `POST` request to `/v1/task`
 
-```ignore
+```text
 let response = client.task_create()
     .body(body)
     .send()
@@ -14437,7 +14437,7 @@ Sends a `GET` request to `/v1/task/{task_id}`
 
 Arguments:
 - `task_id`: Task identifier (24-character hex ObjectId).
-```ignore
+```text
 let response = client.task_retrieve()
     .task_id(task_id)
     .send()
@@ -14455,7 +14455,7 @@ Sends a `PUT` request to `/v1/task/{task_id}`
 Arguments:
 - `task_id`: Task identifier (24-character hex ObjectId).
 - `body`
-```ignore
+```text
 let response = client.task_update()
     .task_id(task_id)
     .body(body)
@@ -14473,7 +14473,7 @@ Sends a `DELETE` request to `/v1/task/{task_id}`
 
 Arguments:
 - `task_id`: Task identifier (24-character hex ObjectId).
-```ignore
+```text
 let response = client.task_delete()
     .task_id(task_id)
     .send()
@@ -14493,7 +14493,7 @@ Sends a `POST` request to `/v1/task/{task_id}/execute`
 Arguments:
 - `task_id`: Task identifier (24-character hex ObjectId).
 - `body`
-```ignore
+```text
 let response = client.task_execute()
     .task_id(task_id)
     .body(body)
@@ -14522,7 +14522,7 @@ Arguments:
 - `signal_type`: Only signals of this category.
 - `sort_by`: Field to sort by, e.g. `created_at`, `updated_at`, `signal_type` or `strength`.
 - `strength`: Only signals with this strength label.
-```ignore
+```text
 let response = client.signal_list()
     .days(days)
     .entity_id(entity_id)
@@ -14550,7 +14550,7 @@ Sends a `GET` request to `/v1/signal/{signal_id}`
 
 Arguments:
 - `signal_id`: Signal identifier.
-```ignore
+```text
 let response = client.signal_retrieve()
     .signal_id(signal_id)
     .send()
@@ -14580,7 +14580,7 @@ Arguments:
 - `task_type`: Workflow kind: `signal`, `search`, `profile` or `ingest`.
 - `updated_after`: Only runs updated after this instant.
 - `updated_before`: Only runs updated before this instant.
-```ignore
+```text
 let response = client.run_list()
     .agent_id(agent_id)
     .agent_type(agent_type)
@@ -14608,7 +14608,7 @@ Start a run of a legacy agent. New integrations execute tasks instead.
 
 Sends a `POST` request to `/v1/run`
 
-```ignore
+```text
 let response = client.run_create()
     .body(body)
     .send()
@@ -14625,7 +14625,7 @@ Sends a `GET` request to `/v1/run/{run_id}`
 
 Arguments:
 - `run_id`: Run identifier (24-character hex ObjectId).
-```ignore
+```text
 let response = client.run_retrieve()
     .run_id(run_id)
     .send()
@@ -14642,7 +14642,7 @@ Sends a `DELETE` request to `/v1/run/{run_id}`
 
 Arguments:
 - `run_id`: Run identifier (24-character hex ObjectId).
-```ignore
+```text
 let response = client.run_delete()
     .run_id(run_id)
     .send()
@@ -14659,7 +14659,7 @@ Sends a `POST` request to `/v1/run/{run_id}/cancel`
 
 Arguments:
 - `run_id`: Run identifier (24-character hex ObjectId).
-```ignore
+```text
 let response = client.run_cancel()
     .run_id(run_id)
     .send()
@@ -14680,7 +14680,7 @@ Arguments:
 - `limit`: Maximum number of entries to return.
 - `offset`: Number of entries to skip (0-based).
 - `state`: Only entries in this state: `queued`, `processing`, `completed` or `discarded`.
-```ignore
+```text
 let response = client.run_get_queue()
     .run_id(run_id)
     .include_history(include_history)
@@ -14707,7 +14707,7 @@ Arguments:
 - `sort_by`: Field to sort by, e.g. `created_at`, `updated_at` or `name`.
 - `status`: Only schedules in this state.
 - `task_id`: Only schedules of this task.
-```ignore
+```text
 let response = client.schedule_list()
     .icp_id(icp_id)
     .order(order)
@@ -14728,7 +14728,7 @@ Create a schedule that executes a task with an ICP context on a cron timetable.
 
 Sends a `POST` request to `/v1/schedule`
 
-```ignore
+```text
 let response = client.schedule_create()
     .body(body)
     .send()
@@ -14745,7 +14745,7 @@ Sends a `GET` request to `/v1/schedule/{schedule_id}`
 
 Arguments:
 - `schedule_id`: Schedule identifier (24-character hex ObjectId).
-```ignore
+```text
 let response = client.schedule_retrieve()
     .schedule_id(schedule_id)
     .send()
@@ -14762,7 +14762,7 @@ Sends a `DELETE` request to `/v1/schedule/{schedule_id}`
 
 Arguments:
 - `schedule_id`: Schedule identifier (24-character hex ObjectId).
-```ignore
+```text
 let response = client.schedule_delete()
     .schedule_id(schedule_id)
     .send()
@@ -14780,7 +14780,7 @@ Sends a `PATCH` request to `/v1/schedule/{schedule_id}`
 Arguments:
 - `schedule_id`: Schedule identifier (24-character hex ObjectId).
 - `body`
-```ignore
+```text
 let response = client.schedule_update()
     .schedule_id(schedule_id)
     .body(body)
@@ -14798,7 +14798,7 @@ Parsing continues after the response; poll `GET /v1/files/{file_id}` until `proc
 
 Sends a `POST` request to `/v1/files/upload`
 
-```ignore
+```text
 let response = client.files_upload()
     .body(body)
     .send()
@@ -14816,7 +14816,7 @@ Sends a `GET` request to `/v1/files`
 Arguments:
 - `page`: Page number, starting at 1.
 - `page_size`: Number of items per page.
-```ignore
+```text
 let response = client.files_list()
     .page(page)
     .page_size(page_size)
@@ -14834,7 +14834,7 @@ Sends a `GET` request to `/v1/files/{file_id}`
 
 Arguments:
 - `file_id`: File identifier (24-character hex ObjectId).
-```ignore
+```text
 let response = client.files_retrieve()
     .file_id(file_id)
     .send()
