@@ -1809,8 +1809,8 @@ pub mod types {
         ///Instruction template.
         pub prompt: ::std::string::String,
         ///Configuration kind.
-        #[serde(rename = "type", skip_serializing_if = "::std::option::Option::is_none")]
-        pub type_: ::std::option::Option<IngestPromptConfigResponseType>,
+        #[serde(rename = "type")]
+        pub type_: IngestPromptConfigResponseType,
         ///HTTPS URL that receives a POST when a run of the task completes.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub webhook_url: ::std::option::Option<::std::string::String>,
@@ -1882,8 +1882,8 @@ pub mod types {
         ///CSV column that holds the entity names.
         pub primary_column: ::std::string::String,
         ///Configuration kind.
-        #[serde(rename = "type", skip_serializing_if = "::std::option::Option::is_none")]
-        pub type_: ::std::option::Option<IngestTaskConfigType>,
+        #[serde(rename = "type")]
+        pub type_: IngestTaskConfigType,
         ///HTTPS URL that receives a POST when a run of the task completes.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub webhook_url: ::std::option::Option<::std::string::String>,
@@ -1903,8 +1903,8 @@ pub mod types {
         ///Column holding the entity names.
         pub primary_column: ::std::string::String,
         ///Configuration kind.
-        #[serde(rename = "type", skip_serializing_if = "::std::option::Option::is_none")]
-        pub type_: ::std::option::Option<IngestTaskConfigResponseType>,
+        #[serde(rename = "type")]
+        pub type_: IngestTaskConfigResponseType,
         ///HTTPS URL that receives a POST when a run of the task completes.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub webhook_url: ::std::option::Option<::std::string::String>,
@@ -2035,8 +2035,8 @@ pub mod types {
         ///CSV column that holds the entity names.
         pub primary_column: ::std::string::String,
         ///Configuration kind.
-        #[serde(rename = "type", skip_serializing_if = "::std::option::Option::is_none")]
-        pub type_: ::std::option::Option<OnDemandIngestTaskConfigRequestType>,
+        #[serde(rename = "type")]
+        pub type_: OnDemandIngestTaskConfigRequestType,
         ///HTTPS URL that receives a POST when a run of the task completes.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub webhook_url: ::std::option::Option<::std::string::String>,
@@ -2116,8 +2116,8 @@ pub mod types {
         ///Column holding the entity names.
         pub primary_column: ::std::string::String,
         ///Configuration kind.
-        #[serde(rename = "type", skip_serializing_if = "::std::option::Option::is_none")]
-        pub type_: ::std::option::Option<OnDemandIngestTaskConfigResponseType>,
+        #[serde(rename = "type")]
+        pub type_: OnDemandIngestTaskConfigResponseType,
         ///HTTPS URL that receives a POST when a run of the task completes.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub webhook_url: ::std::option::Option<::std::string::String>,
@@ -2185,8 +2185,8 @@ pub mod types {
         ///Jinja2 template of the instructions, with placeholders such as `{{ company_name }}`.
         pub prompt: ::std::string::String,
         ///Configuration kind.
-        #[serde(rename = "type", skip_serializing_if = "::std::option::Option::is_none")]
-        pub type_: ::std::option::Option<ProfilePromptConfigType>,
+        #[serde(rename = "type")]
+        pub type_: ProfilePromptConfigType,
         ///HTTPS URL that receives a POST when a run of the task completes.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub webhook_url: ::std::option::Option<::std::string::String>,
@@ -2202,8 +2202,8 @@ pub mod types {
         ///Instruction template.
         pub prompt: ::std::string::String,
         ///Configuration kind.
-        #[serde(rename = "type", skip_serializing_if = "::std::option::Option::is_none")]
-        pub type_: ::std::option::Option<ProfilePromptConfigResponseType>,
+        #[serde(rename = "type")]
+        pub type_: ProfilePromptConfigResponseType,
         ///HTTPS URL that receives a POST when a run of the task completes.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub webhook_url: ::std::option::Option<::std::string::String>,
@@ -3183,28 +3183,14 @@ pub mod types {
         #[serde(default = "defaults::default_nzu64::<::std::num::NonZeroU64, 1>")]
         pub desired_contact_count: ::std::num::NonZeroU64,
         ///Configuration kind.
-        #[serde(rename = "type", skip_serializing_if = "::std::option::Option::is_none")]
-        pub type_: ::std::option::Option<SearchTaskConfigType>,
+        #[serde(rename = "type")]
+        pub type_: SearchTaskConfigType,
         ///Extra guidance used to refine the search.
         #[serde(default)]
         pub user_feedback: ::std::string::String,
         ///HTTPS URL that receives a POST when a run of the task completes.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub webhook_url: ::std::option::Option<::std::string::String>,
-    }
-    impl ::std::default::Default for SearchTaskConfig {
-        fn default() -> Self {
-            Self {
-                company_input: Default::default(),
-                desired_contact_count: defaults::default_nzu64::<
-                    ::std::num::NonZeroU64,
-                    1,
-                >(),
-                type_: Default::default(),
-                user_feedback: Default::default(),
-                webhook_url: Default::default(),
-            }
-        }
     }
     impl SearchTaskConfig {
         pub fn builder() -> builder::SearchTaskConfig {
@@ -3220,8 +3206,8 @@ pub mod types {
         ///Contacts to find per company.
         pub desired_contact_count: i64,
         ///Configuration kind.
-        #[serde(rename = "type", skip_serializing_if = "::std::option::Option::is_none")]
-        pub type_: ::std::option::Option<SearchTaskConfigResponseType>,
+        #[serde(rename = "type")]
+        pub type_: SearchTaskConfigResponseType,
         ///Guidance used to refine the search.
         pub user_feedback: ::std::string::String,
         ///HTTPS URL that receives a POST when a run of the task completes.
@@ -3567,8 +3553,8 @@ pub mod types {
         ///Signals to look for.
         pub signal_types: ::std::vec::Vec<SignalTypeConfig>,
         ///Configuration kind.
-        #[serde(rename = "type", skip_serializing_if = "::std::option::Option::is_none")]
-        pub type_: ::std::option::Option<SignalCsvConfigType>,
+        #[serde(rename = "type")]
+        pub type_: SignalCsvConfigType,
         ///HTTPS URL that receives a POST when a run of the task completes.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub webhook_url: ::std::option::Option<::std::string::String>,
@@ -3657,8 +3643,8 @@ pub mod types {
         ///Signals looked for.
         pub signal_types: ::std::vec::Vec<SignalTypeConfig>,
         ///Configuration kind.
-        #[serde(rename = "type", skip_serializing_if = "::std::option::Option::is_none")]
-        pub type_: ::std::option::Option<SignalCsvConfigResponseType>,
+        #[serde(rename = "type")]
+        pub type_: SignalCsvConfigResponseType,
         ///HTTPS URL that receives a POST when a run of the task completes.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub webhook_url: ::std::option::Option<::std::string::String>,
@@ -3904,8 +3890,8 @@ pub mod types {
         ///Discovery ICP whose entities are monitored.
         pub source_icp_id: ::std::string::String,
         ///Configuration kind.
-        #[serde(rename = "type", skip_serializing_if = "::std::option::Option::is_none")]
-        pub type_: ::std::option::Option<SignalSheetConfigType>,
+        #[serde(rename = "type")]
+        pub type_: SignalSheetConfigType,
         ///HTTPS URL that receives a POST when a run of the task completes.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub webhook_url: ::std::option::Option<::std::string::String>,
@@ -3997,8 +3983,8 @@ pub mod types {
         ///Discovery ICP whose entities are monitored.
         pub source_icp_id: ::std::string::String,
         ///Configuration kind.
-        #[serde(rename = "type", skip_serializing_if = "::std::option::Option::is_none")]
-        pub type_: ::std::option::Option<SignalSheetConfigResponseType>,
+        #[serde(rename = "type")]
+        pub type_: SignalSheetConfigResponseType,
         ///HTTPS URL that receives a POST when a run of the task completes.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub webhook_url: ::std::option::Option<::std::string::String>,
@@ -4200,8 +4186,8 @@ pub mod types {
         ///Natural-language description of what to monitor.
         pub topic_criteria: ::std::string::String,
         ///Configuration kind.
-        #[serde(rename = "type", skip_serializing_if = "::std::option::Option::is_none")]
-        pub type_: ::std::option::Option<SignalTopicConfigType>,
+        #[serde(rename = "type")]
+        pub type_: SignalTopicConfigType,
         ///HTTPS URL that receives a POST when a run of the task completes.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub webhook_url: ::std::option::Option<::std::string::String>,
@@ -4303,8 +4289,8 @@ pub mod types {
         ///What is monitored.
         pub topic_criteria: ::std::string::String,
         ///Configuration kind.
-        #[serde(rename = "type", skip_serializing_if = "::std::option::Option::is_none")]
-        pub type_: ::std::option::Option<SignalTopicConfigResponseType>,
+        #[serde(rename = "type")]
+        pub type_: SignalTopicConfigResponseType,
         ///HTTPS URL that receives a POST when a run of the task completes.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub webhook_url: ::std::option::Option<::std::string::String>,
@@ -8939,7 +8925,7 @@ pub mod types {
         pub struct IngestPromptConfigResponse {
             prompt: ::std::result::Result<::std::string::String, ::std::string::String>,
             type_: ::std::result::Result<
-                ::std::option::Option<super::IngestPromptConfigResponseType>,
+                super::IngestPromptConfigResponseType,
                 ::std::string::String,
             >,
             webhook_url: ::std::result::Result<
@@ -8951,7 +8937,7 @@ pub mod types {
             fn default() -> Self {
                 Self {
                     prompt: Err("no value supplied for prompt".to_string()),
-                    type_: Ok(Default::default()),
+                    type_: Err("no value supplied for type_".to_string()),
                     webhook_url: Ok(Default::default()),
                 }
             }
@@ -8971,9 +8957,7 @@ pub mod types {
             }
             pub fn type_<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<super::IngestPromptConfigResponseType>,
-                >,
+                T: ::std::convert::TryInto<super::IngestPromptConfigResponseType>,
                 T::Error: ::std::fmt::Display,
             {
                 self.type_ = value
@@ -9031,7 +9015,7 @@ pub mod types {
                 ::std::string::String,
             >,
             type_: ::std::result::Result<
-                ::std::option::Option<super::IngestTaskConfigType>,
+                super::IngestTaskConfigType,
                 ::std::string::String,
             >,
             webhook_url: ::std::result::Result<
@@ -9049,7 +9033,7 @@ pub mod types {
                     primary_column: Err(
                         "no value supplied for primary_column".to_string(),
                     ),
-                    type_: Ok(Default::default()),
+                    type_: Err("no value supplied for type_".to_string()),
                     webhook_url: Ok(Default::default()),
                 }
             }
@@ -9097,9 +9081,7 @@ pub mod types {
             }
             pub fn type_<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<super::IngestTaskConfigType>,
-                >,
+                T: ::std::convert::TryInto<super::IngestTaskConfigType>,
                 T::Error: ::std::fmt::Display,
             {
                 self.type_ = value
@@ -9159,7 +9141,7 @@ pub mod types {
                 ::std::string::String,
             >,
             type_: ::std::result::Result<
-                ::std::option::Option<super::IngestTaskConfigResponseType>,
+                super::IngestTaskConfigResponseType,
                 ::std::string::String,
             >,
             webhook_url: ::std::result::Result<
@@ -9177,7 +9159,7 @@ pub mod types {
                     primary_column: Err(
                         "no value supplied for primary_column".to_string(),
                     ),
-                    type_: Ok(Default::default()),
+                    type_: Err("no value supplied for type_".to_string()),
                     webhook_url: Ok(Default::default()),
                 }
             }
@@ -9225,9 +9207,7 @@ pub mod types {
             }
             pub fn type_<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<super::IngestTaskConfigResponseType>,
-                >,
+                T: ::std::convert::TryInto<super::IngestTaskConfigResponseType>,
                 T::Error: ::std::fmt::Display,
             {
                 self.type_ = value
@@ -9302,7 +9282,7 @@ pub mod types {
                 ::std::string::String,
             >,
             type_: ::std::result::Result<
-                ::std::option::Option<super::OnDemandIngestTaskConfigRequestType>,
+                super::OnDemandIngestTaskConfigRequestType,
                 ::std::string::String,
             >,
             webhook_url: ::std::result::Result<
@@ -9322,7 +9302,7 @@ pub mod types {
                     primary_column: Err(
                         "no value supplied for primary_column".to_string(),
                     ),
-                    type_: Ok(Default::default()),
+                    type_: Err("no value supplied for type_".to_string()),
                     webhook_url: Ok(Default::default()),
                 }
             }
@@ -9405,9 +9385,7 @@ pub mod types {
             }
             pub fn type_<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<super::OnDemandIngestTaskConfigRequestType>,
-                >,
+                T: ::std::convert::TryInto<super::OnDemandIngestTaskConfigRequestType>,
                 T::Error: ::std::fmt::Display,
             {
                 self.type_ = value
@@ -9486,7 +9464,7 @@ pub mod types {
                 ::std::string::String,
             >,
             type_: ::std::result::Result<
-                ::std::option::Option<super::OnDemandIngestTaskConfigResponseType>,
+                super::OnDemandIngestTaskConfigResponseType,
                 ::std::string::String,
             >,
             webhook_url: ::std::result::Result<
@@ -9506,7 +9484,7 @@ pub mod types {
                     primary_column: Err(
                         "no value supplied for primary_column".to_string(),
                     ),
-                    type_: Ok(Default::default()),
+                    type_: Err("no value supplied for type_".to_string()),
                     webhook_url: Ok(Default::default()),
                 }
             }
@@ -9589,9 +9567,7 @@ pub mod types {
             }
             pub fn type_<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<super::OnDemandIngestTaskConfigResponseType>,
-                >,
+                T: ::std::convert::TryInto<super::OnDemandIngestTaskConfigResponseType>,
                 T::Error: ::std::fmt::Display,
             {
                 self.type_ = value
@@ -9649,7 +9625,7 @@ pub mod types {
         pub struct ProfilePromptConfig {
             prompt: ::std::result::Result<::std::string::String, ::std::string::String>,
             type_: ::std::result::Result<
-                ::std::option::Option<super::ProfilePromptConfigType>,
+                super::ProfilePromptConfigType,
                 ::std::string::String,
             >,
             webhook_url: ::std::result::Result<
@@ -9661,7 +9637,7 @@ pub mod types {
             fn default() -> Self {
                 Self {
                     prompt: Err("no value supplied for prompt".to_string()),
-                    type_: Ok(Default::default()),
+                    type_: Err("no value supplied for type_".to_string()),
                     webhook_url: Ok(Default::default()),
                 }
             }
@@ -9681,9 +9657,7 @@ pub mod types {
             }
             pub fn type_<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<super::ProfilePromptConfigType>,
-                >,
+                T: ::std::convert::TryInto<super::ProfilePromptConfigType>,
                 T::Error: ::std::fmt::Display,
             {
                 self.type_ = value
@@ -9732,7 +9706,7 @@ pub mod types {
         pub struct ProfilePromptConfigResponse {
             prompt: ::std::result::Result<::std::string::String, ::std::string::String>,
             type_: ::std::result::Result<
-                ::std::option::Option<super::ProfilePromptConfigResponseType>,
+                super::ProfilePromptConfigResponseType,
                 ::std::string::String,
             >,
             webhook_url: ::std::result::Result<
@@ -9744,7 +9718,7 @@ pub mod types {
             fn default() -> Self {
                 Self {
                     prompt: Err("no value supplied for prompt".to_string()),
-                    type_: Ok(Default::default()),
+                    type_: Err("no value supplied for type_".to_string()),
                     webhook_url: Ok(Default::default()),
                 }
             }
@@ -9764,9 +9738,7 @@ pub mod types {
             }
             pub fn type_<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<super::ProfilePromptConfigResponseType>,
-                >,
+                T: ::std::convert::TryInto<super::ProfilePromptConfigResponseType>,
                 T::Error: ::std::fmt::Display,
             {
                 self.type_ = value
@@ -10651,7 +10623,7 @@ pub mod types {
                 ::std::string::String,
             >,
             type_: ::std::result::Result<
-                ::std::option::Option<super::SearchTaskConfigType>,
+                super::SearchTaskConfigType,
                 ::std::string::String,
             >,
             user_feedback: ::std::result::Result<
@@ -10670,7 +10642,7 @@ pub mod types {
                     desired_contact_count: Ok(
                         super::defaults::default_nzu64::<::std::num::NonZeroU64, 1>(),
                     ),
-                    type_: Ok(Default::default()),
+                    type_: Err("no value supplied for type_".to_string()),
                     user_feedback: Ok(Default::default()),
                     webhook_url: Ok(Default::default()),
                 }
@@ -10705,9 +10677,7 @@ pub mod types {
             }
             pub fn type_<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<super::SearchTaskConfigType>,
-                >,
+                T: ::std::convert::TryInto<super::SearchTaskConfigType>,
                 T::Error: ::std::fmt::Display,
             {
                 self.type_ = value
@@ -10775,7 +10745,7 @@ pub mod types {
             >,
             desired_contact_count: ::std::result::Result<i64, ::std::string::String>,
             type_: ::std::result::Result<
-                ::std::option::Option<super::SearchTaskConfigResponseType>,
+                super::SearchTaskConfigResponseType,
                 ::std::string::String,
             >,
             user_feedback: ::std::result::Result<
@@ -10794,7 +10764,7 @@ pub mod types {
                     desired_contact_count: Err(
                         "no value supplied for desired_contact_count".to_string(),
                     ),
-                    type_: Ok(Default::default()),
+                    type_: Err("no value supplied for type_".to_string()),
                     user_feedback: Err(
                         "no value supplied for user_feedback".to_string(),
                     ),
@@ -10831,9 +10801,7 @@ pub mod types {
             }
             pub fn type_<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<super::SearchTaskConfigResponseType>,
-                >,
+                T: ::std::convert::TryInto<super::SearchTaskConfigResponseType>,
                 T::Error: ::std::fmt::Display,
             {
                 self.type_ = value
@@ -11182,7 +11150,7 @@ pub mod types {
                 ::std::string::String,
             >,
             type_: ::std::result::Result<
-                ::std::option::Option<super::SignalCsvConfigType>,
+                super::SignalCsvConfigType,
                 ::std::string::String,
             >,
             webhook_url: ::std::result::Result<
@@ -11202,7 +11170,7 @@ pub mod types {
                         super::defaults::signal_csv_config_primary_column(),
                     ),
                     signal_types: Err("no value supplied for signal_types".to_string()),
-                    type_: Ok(Default::default()),
+                    type_: Err("no value supplied for type_".to_string()),
                     webhook_url: Ok(Default::default()),
                 }
             }
@@ -11274,9 +11242,7 @@ pub mod types {
             }
             pub fn type_<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<super::SignalCsvConfigType>,
-                >,
+                T: ::std::convert::TryInto<super::SignalCsvConfigType>,
                 T::Error: ::std::fmt::Display,
             {
                 self.type_ = value
@@ -11345,7 +11311,7 @@ pub mod types {
                 ::std::string::String,
             >,
             type_: ::std::result::Result<
-                ::std::option::Option<super::SignalCsvConfigResponseType>,
+                super::SignalCsvConfigResponseType,
                 ::std::string::String,
             >,
             webhook_url: ::std::result::Result<
@@ -11365,7 +11331,7 @@ pub mod types {
                         "no value supplied for primary_column".to_string(),
                     ),
                     signal_types: Err("no value supplied for signal_types".to_string()),
-                    type_: Ok(Default::default()),
+                    type_: Err("no value supplied for type_".to_string()),
                     webhook_url: Ok(Default::default()),
                 }
             }
@@ -11439,9 +11405,7 @@ pub mod types {
             }
             pub fn type_<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<super::SignalCsvConfigResponseType>,
-                >,
+                T: ::std::convert::TryInto<super::SignalCsvConfigResponseType>,
                 T::Error: ::std::fmt::Display,
             {
                 self.type_ = value
@@ -11842,7 +11806,7 @@ pub mod types {
                 ::std::string::String,
             >,
             type_: ::std::result::Result<
-                ::std::option::Option<super::SignalSheetConfigType>,
+                super::SignalSheetConfigType,
                 ::std::string::String,
             >,
             webhook_url: ::std::result::Result<
@@ -11862,7 +11826,7 @@ pub mod types {
                     source_icp_id: Err(
                         "no value supplied for source_icp_id".to_string(),
                     ),
-                    type_: Ok(Default::default()),
+                    type_: Err("no value supplied for type_".to_string()),
                     webhook_url: Ok(Default::default()),
                 }
             }
@@ -11938,9 +11902,7 @@ pub mod types {
             }
             pub fn type_<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<super::SignalSheetConfigType>,
-                >,
+                T: ::std::convert::TryInto<super::SignalSheetConfigType>,
                 T::Error: ::std::fmt::Display,
             {
                 self.type_ = value
@@ -12014,7 +11976,7 @@ pub mod types {
                 ::std::string::String,
             >,
             type_: ::std::result::Result<
-                ::std::option::Option<super::SignalSheetConfigResponseType>,
+                super::SignalSheetConfigResponseType,
                 ::std::string::String,
             >,
             webhook_url: ::std::result::Result<
@@ -12034,7 +11996,7 @@ pub mod types {
                     source_icp_id: Err(
                         "no value supplied for source_icp_id".to_string(),
                     ),
-                    type_: Ok(Default::default()),
+                    type_: Err("no value supplied for type_".to_string()),
                     webhook_url: Ok(Default::default()),
                 }
             }
@@ -12112,9 +12074,7 @@ pub mod types {
             }
             pub fn type_<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<super::SignalSheetConfigResponseType>,
-                >,
+                T: ::std::convert::TryInto<super::SignalSheetConfigResponseType>,
                 T::Error: ::std::fmt::Display,
             {
                 self.type_ = value
@@ -12196,7 +12156,7 @@ pub mod types {
                 ::std::string::String,
             >,
             type_: ::std::result::Result<
-                ::std::option::Option<super::SignalTopicConfigType>,
+                super::SignalTopicConfigType,
                 ::std::string::String,
             >,
             webhook_url: ::std::result::Result<
@@ -12218,7 +12178,7 @@ pub mod types {
                     topic_criteria: Err(
                         "no value supplied for topic_criteria".to_string(),
                     ),
-                    type_: Ok(Default::default()),
+                    type_: Err("no value supplied for type_".to_string()),
                     webhook_url: Ok(Default::default()),
                 }
             }
@@ -12326,9 +12286,7 @@ pub mod types {
             }
             pub fn type_<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<super::SignalTopicConfigType>,
-                >,
+                T: ::std::convert::TryInto<super::SignalTopicConfigType>,
                 T::Error: ::std::fmt::Display,
             {
                 self.type_ = value
@@ -12412,7 +12370,7 @@ pub mod types {
                 ::std::string::String,
             >,
             type_: ::std::result::Result<
-                ::std::option::Option<super::SignalTopicConfigResponseType>,
+                super::SignalTopicConfigResponseType,
                 ::std::string::String,
             >,
             webhook_url: ::std::result::Result<
@@ -12434,7 +12392,7 @@ pub mod types {
                     topic_criteria: Err(
                         "no value supplied for topic_criteria".to_string(),
                     ),
-                    type_: Ok(Default::default()),
+                    type_: Err("no value supplied for type_".to_string()),
                     webhook_url: Ok(Default::default()),
                 }
             }
@@ -12544,9 +12502,7 @@ pub mod types {
             }
             pub fn type_<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<super::SignalTopicConfigResponseType>,
-                >,
+                T: ::std::convert::TryInto<super::SignalTopicConfigResponseType>,
                 T::Error: ::std::fmt::Display,
             {
                 self.type_ = value
