@@ -1,0 +1,29 @@
+#![doc = include_str!("../README.md")]
+//!
+//! # Modules
+//!
+//! - [`MockServer`] and [`MockServerBuilder`]: starting a server, its keys,
+//!   clients for it, its journal;
+//! - [`Clock`] (module [`clock`]): the simulated time every behaviour reads;
+//! - [`Faults`]: injected failures of responses and runs;
+//! - [`Timing`]: how long simulated work takes;
+//! - [`spec`]: the OpenAPI document and the validator the server (and your
+//!   tests) check requests and responses with.
+#![deny(missing_docs)]
+
+pub mod clock;
+mod data;
+mod faults;
+mod handlers;
+mod server;
+pub mod spec;
+mod store;
+
+pub use clock::Clock;
+pub use faults::{Fault, FaultError, Faults, MAX_DELAY, RunFault};
+pub use linkt::Plan;
+pub use server::{
+    DEFAULT_KEY, Exchange, JOURNAL_LIMIT, KeyConfig, MAX_BODY_BYTES, MockServer, MockServerBuilder,
+    StartError, Violation,
+};
+pub use store::Timing;
