@@ -204,7 +204,10 @@ fn render_all(inputs: &Inputs) -> Result<Outputs> {
 /// * An inner type, `crate::ClientState`, holding the configuration the hooks need.
 /// * Hooks are *expected*: `crates/linkt` must implement `ClientHooks` (retries,
 ///   rate limiting, tracing, error capture); forgetting it is a compile error.
-/// * `PartialEq` on every type, so decoded values can be compared in tests.
+/// * `PartialEq` on every type, so decoded values can be compared in tests, and
+///   `schemars::JsonSchema`, so the conformance suite can compare every type's
+///   schema with the spec (and progenitor's CLI can describe bodies).
+/// * Maps are `BTreeMap`s: serialized bodies have a stable key order.
 fn settings() -> progenitor::GenerationSettings {
     let mut settings = progenitor::GenerationSettings::default();
     settings
@@ -212,7 +215,9 @@ fn settings() -> progenitor::GenerationSettings {
         .with_tag(progenitor::TagStyle::Merged)
         .with_inner_type("crate::ClientState".parse().expect("valid tokens"))
         .with_hooks(progenitor::HooksMode::Expected)
-        .with_derive("PartialEq");
+        .with_derive("PartialEq")
+        .with_derive("schemars::JsonSchema")
+        .with_map_type("::std::collections::BTreeMap");
     settings
 }
 

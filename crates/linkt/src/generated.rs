@@ -10,7 +10,14 @@ use progenitor_client::{encode_path, ClientHooks, OperationInfo, RequestBuilderE
 #[allow(clippy::all)]
 pub mod types {
     ///A run of an ICP that has not finished yet.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        PartialEq,
+        schemars::JsonSchema
+    )]
     pub struct ActiveRun {
         ///How the run was started, for example `task` or `play`.
         pub agent_type: ::std::string::String,
@@ -29,7 +36,14 @@ pub mod types {
         }
     }
     ///Custom fields to add to a sheet's schema.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        PartialEq,
+        schemars::JsonSchema
+    )]
     pub struct AddCustomFieldsRequest {
         ///Field definitions to add.
         pub fields: ::std::vec::Vec<CustomFieldDefinition>,
@@ -40,7 +54,14 @@ pub mod types {
         }
     }
     ///`BodyUploadFileV1FilesUploadPost`
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        PartialEq,
+        schemars::JsonSchema
+    )]
     pub struct BodyUploadFileV1FilesUploadPost {
         ///CSV or XLSX file (XLSX is converted to CSV, first sheet only).
         pub file: ::std::string::String,
@@ -51,7 +72,14 @@ pub mod types {
         }
     }
     ///Set the review status of many entities at once.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        PartialEq,
+        schemars::JsonSchema
+    )]
     pub struct BulkUpdateStatusRequest {
         ///Entities to update (1 to 1000).
         pub entity_ids: ::std::vec::Vec<::std::string::String>,
@@ -71,7 +99,14 @@ pub mod types {
         }
     }
     ///Body for creating an ideal customer profile.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        PartialEq,
+        schemars::JsonSchema
+    )]
     pub struct CreateIcpRequest {
         ///Display description of the ICP.
         pub description: CreateIcpRequestDescription,
@@ -86,7 +121,17 @@ pub mod types {
         }
     }
     ///Display description of the ICP.
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+    #[derive(
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd,
+        schemars::JsonSchema
+    )]
     #[serde(transparent)]
     pub struct CreateIcpRequestDescription(::std::string::String);
     impl ::std::ops::Deref for CreateIcpRequestDescription {
@@ -140,7 +185,17 @@ pub mod types {
         }
     }
     ///Display name of the ICP.
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+    #[derive(
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd,
+        schemars::JsonSchema
+    )]
     #[serde(transparent)]
     pub struct CreateIcpRequestName(::std::string::String);
     impl ::std::ops::Deref for CreateIcpRequestName {
@@ -194,7 +249,14 @@ pub mod types {
         }
     }
     ///Body for starting a legacy agent run.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        PartialEq,
+        schemars::JsonSchema
+    )]
     pub struct CreateRunRequest {
         ///Legacy agent to execute.
         pub agent_id: CreateRunRequestAgentId,
@@ -210,7 +272,17 @@ pub mod types {
         }
     }
     ///Legacy agent to execute.
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+    #[derive(
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd,
+        schemars::JsonSchema
+    )]
     #[serde(transparent)]
     pub struct CreateRunRequestAgentId(::std::string::String);
     impl ::std::ops::Deref for CreateRunRequestAgentId {
@@ -266,7 +338,17 @@ pub mod types {
         }
     }
     ///ICP context of the run.
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+    #[derive(
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd,
+        schemars::JsonSchema
+    )]
     #[serde(transparent)]
     pub struct CreateRunRequestIcpId(::std::string::String);
     impl ::std::ops::Deref for CreateRunRequestIcpId {
@@ -322,7 +404,14 @@ pub mod types {
         }
     }
     ///Body for creating a schedule that executes a task periodically.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        PartialEq,
+        schemars::JsonSchema
+    )]
     pub struct CreateScheduleRequest {
         ///Five-field cron expression (minute hour day-of-month month day-of-week). Only daily, weekly and monthly patterns are accepted; for signal tasks it must match the task's monitoring frequency.
         pub cron_expression: ::std::string::String,
@@ -345,7 +434,17 @@ pub mod types {
         }
     }
     ///ICP context of the executions.
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+    #[derive(
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd,
+        schemars::JsonSchema
+    )]
     #[serde(transparent)]
     pub struct CreateScheduleRequestIcpId(::std::string::String);
     impl ::std::ops::Deref for CreateScheduleRequestIcpId {
@@ -401,7 +500,17 @@ pub mod types {
         }
     }
     ///Schedule name.
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+    #[derive(
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd,
+        schemars::JsonSchema
+    )]
     #[serde(transparent)]
     pub struct CreateScheduleRequestName(::std::string::String);
     impl ::std::ops::Deref for CreateScheduleRequestName {
@@ -455,7 +564,17 @@ pub mod types {
         }
     }
     ///Task to execute.
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+    #[derive(
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd,
+        schemars::JsonSchema
+    )]
     #[serde(transparent)]
     pub struct CreateScheduleRequestTaskId(::std::string::String);
     impl ::std::ops::Deref for CreateScheduleRequestTaskId {
@@ -511,7 +630,14 @@ pub mod types {
         }
     }
     ///Body for creating a sheet (a typed container of entities under an ICP).
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        PartialEq,
+        schemars::JsonSchema
+    )]
     pub struct CreateSheetRequest {
         ///Sheet description.
         pub description: CreateSheetRequestDescription,
@@ -528,7 +654,17 @@ pub mod types {
         }
     }
     ///Sheet description.
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+    #[derive(
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd,
+        schemars::JsonSchema
+    )]
     #[serde(transparent)]
     pub struct CreateSheetRequestDescription(::std::string::String);
     impl ::std::ops::Deref for CreateSheetRequestDescription {
@@ -583,7 +719,17 @@ pub mod types {
         }
     }
     ///Sheet name.
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+    #[derive(
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd,
+        schemars::JsonSchema
+    )]
     #[serde(transparent)]
     pub struct CreateSheetRequestName(::std::string::String);
     impl ::std::ops::Deref for CreateSheetRequestName {
@@ -637,7 +783,14 @@ pub mod types {
         }
     }
     ///Body for creating a task: a reusable workflow template.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        PartialEq,
+        schemars::JsonSchema
+    )]
     pub struct CreateTaskRequest {
         ///Workflow deployment; normally `main`.
         pub deployment_name: ::std::string::String,
@@ -663,7 +816,17 @@ pub mod types {
         }
     }
     ///ICP the task works on.
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+    #[derive(
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd,
+        schemars::JsonSchema
+    )]
     #[serde(transparent)]
     pub struct CreateTaskRequestIcpId(::std::string::String);
     impl ::std::ops::Deref for CreateTaskRequestIcpId {
@@ -719,7 +882,17 @@ pub mod types {
         }
     }
     ///Task name.
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+    #[derive(
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd,
+        schemars::JsonSchema
+    )]
     #[serde(transparent)]
     pub struct CreateTaskRequestName(::std::string::String);
     impl ::std::ops::Deref for CreateTaskRequestName {
@@ -773,7 +946,14 @@ pub mod types {
         }
     }
     ///`CreateTaskRequestTaskConfig`
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        PartialEq,
+        schemars::JsonSchema
+    )]
     #[serde(untagged)]
     pub enum CreateTaskRequestTaskConfig {
         SearchTaskConfig(SearchTaskConfig),
@@ -831,7 +1011,8 @@ pub mod types {
         Hash,
         Ord,
         PartialEq,
-        PartialOrd
+        PartialOrd,
+        schemars::JsonSchema
     )]
     pub enum CsvProcessingStatus {
         #[serde(rename = "pending")]
@@ -884,7 +1065,14 @@ pub mod types {
         }
     }
     ///A custom field to add to a sheet's entity schema.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        PartialEq,
+        schemars::JsonSchema
+    )]
     pub struct CustomFieldDefinition {
         ///Extra JSON Schema keywords merged into the field's schema.
         #[serde(default, skip_serializing_if = "::serde_json::Map::is_empty")]
@@ -935,7 +1123,8 @@ pub mod types {
         Hash,
         Ord,
         PartialEq,
-        PartialOrd
+        PartialOrd,
+        schemars::JsonSchema
     )]
     pub enum CustomFieldDefinitionFieldType {
         #[serde(rename = "string")]
@@ -1005,7 +1194,14 @@ pub mod types {
         }
     }
     ///Custom fields to remove from a sheet's schema.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        PartialEq,
+        schemars::JsonSchema
+    )]
     pub struct DeleteCustomFieldsRequest {
         ///Names of custom fields to remove. Default fields cannot be removed; stored values are hidden, not erased.
         pub fields: ::std::vec::Vec<::std::string::String>,
@@ -1016,7 +1212,14 @@ pub mod types {
         }
     }
     ///An ICP that holds a duplicate of an entity.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        PartialEq,
+        schemars::JsonSchema
+    )]
     pub struct DuplicateIcp {
         ///ICP identifier.
         pub icp_id: ::std::string::String,
@@ -1029,7 +1232,14 @@ pub mod types {
         }
     }
     ///Duplicate status of an entity across the organization's ICPs.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        PartialEq,
+        schemars::JsonSchema
+    )]
     pub struct DuplicateInfo {
         ///Number of duplicates (primary entities only).
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -1059,7 +1269,14 @@ pub mod types {
         }
     }
     ///Outcome of a bulk status update.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        PartialEq,
+        schemars::JsonSchema
+    )]
     pub struct EntityBulkUpdateStatusResponse {
         ///Identifiers that were malformed or not found.
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
@@ -1083,7 +1300,8 @@ pub mod types {
         Hash,
         Ord,
         PartialEq,
-        PartialOrd
+        PartialOrd,
+        schemars::JsonSchema
     )]
     pub enum EntityExportFormat {
         #[serde(rename = "separate")]
@@ -1133,14 +1351,21 @@ pub mod types {
         }
     }
     ///Entity counts, overall and per entity type.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        PartialEq,
+        schemars::JsonSchema
+    )]
     pub struct EntityGetCountsResponse {
         ///Number of entities per entity type.
         #[serde(
             default,
-            skip_serializing_if = ":: std :: collections :: HashMap::is_empty"
+            skip_serializing_if = ":: std :: collections :: BTreeMap::is_empty"
         )]
-        pub counts: ::std::collections::HashMap<::std::string::String, i64>,
+        pub counts: ::std::collections::BTreeMap<::std::string::String, i64>,
         ///Total number of matching entities.
         pub total: i64,
     }
@@ -1150,7 +1375,14 @@ pub mod types {
         }
     }
     ///One page of entities.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        PartialEq,
+        schemars::JsonSchema
+    )]
     pub struct EntityListResponse {
         ///Entities on this page.
         pub entities: ::std::vec::Vec<EntityResponse>,
@@ -1167,7 +1399,14 @@ pub mod types {
         }
     }
     ///A researched entity (company, person, ...) with its data and review state.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        PartialEq,
+        schemars::JsonSchema
+    )]
     pub struct EntityResponse {
         ///Free-text comments from users.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -1220,7 +1459,8 @@ pub mod types {
         Hash,
         Ord,
         PartialEq,
-        PartialOrd
+        PartialOrd,
+        schemars::JsonSchema
     )]
     pub enum EntityResponseStatus {
         #[serde(rename = "new")]
@@ -1273,7 +1513,17 @@ pub mod types {
         }
     }
     ///Search text.
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+    #[derive(
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd,
+        schemars::JsonSchema
+    )]
     #[serde(transparent)]
     pub struct EntitySearchQ(::std::string::String);
     impl ::std::ops::Deref for EntitySearchQ {
@@ -1327,7 +1577,14 @@ pub mod types {
         }
     }
     ///One page of full-text search results, most relevant first.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        PartialEq,
+        schemars::JsonSchema
+    )]
     pub struct EntitySearchResponse {
         ///Matching entities on this page.
         pub entities: ::std::vec::Vec<EntityResponse>,
@@ -1346,7 +1603,14 @@ pub mod types {
         }
     }
     ///One kind of entity an ICP targets, with the criteria used to qualify it.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        PartialEq,
+        schemars::JsonSchema
+    )]
     pub struct EntityTargetConfig {
         ///Markdown description of what a good match looks like (criteria) and which attributes to research (enrichment fields). This is the text the research agents work from.
         pub description: ::std::string::String,
@@ -1378,7 +1642,8 @@ pub mod types {
         Hash,
         Ord,
         PartialEq,
-        PartialOrd
+        PartialOrd,
+        schemars::JsonSchema
     )]
     pub enum EntityType {
         #[serde(rename = "company")]
@@ -1435,7 +1700,15 @@ pub mod types {
         }
     }
     ///Options for one execution of a task.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Default,
+        PartialEq,
+        schemars::JsonSchema
+    )]
     pub struct ExecuteTaskRequest {
         ///ICP context of this run.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -1450,7 +1723,17 @@ pub mod types {
         }
     }
     ///ICP context of this run.
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+    #[derive(
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd,
+        schemars::JsonSchema
+    )]
     #[serde(transparent)]
     pub struct ExecuteTaskRequestIcpId(::std::string::String);
     impl ::std::ops::Deref for ExecuteTaskRequestIcpId {
@@ -1506,7 +1789,14 @@ pub mod types {
         }
     }
     ///One page of uploaded files.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        PartialEq,
+        schemars::JsonSchema
+    )]
     pub struct FileListResponse {
         ///Files on this page.
         pub files: ::std::vec::Vec<FileSummary>,
@@ -1523,7 +1813,14 @@ pub mod types {
         }
     }
     ///An uploaded file.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        PartialEq,
+        schemars::JsonSchema
+    )]
     pub struct FileRetrieveResponse {
         ///MIME type of the stored file.
         pub content_type: ::std::string::String,
@@ -1551,7 +1848,14 @@ pub mod types {
         }
     }
     ///Summary of an uploaded file in a listing.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        PartialEq,
+        schemars::JsonSchema
+    )]
     pub struct FileSummary {
         ///File identifier.
         pub file_id: ::std::string::String,
@@ -1566,7 +1870,14 @@ pub mod types {
         }
     }
     ///A newly uploaded file.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        PartialEq,
+        schemars::JsonSchema
+    )]
     pub struct FileUploadResponse {
         ///MIME type of the stored file.
         pub content_type: ::std::string::String,
@@ -1593,7 +1904,17 @@ pub mod types {
         }
     }
     ///File identifier (24-character hex ObjectId).
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+    #[derive(
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd,
+        schemars::JsonSchema
+    )]
     #[serde(transparent)]
     pub struct FilesRetrieveFileId(::std::string::String);
     impl ::std::ops::Deref for FilesRetrieveFileId {
@@ -1649,7 +1970,15 @@ pub mod types {
         }
     }
     ///`HttpValidationError`
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Default,
+        PartialEq,
+        schemars::JsonSchema
+    )]
     pub struct HttpValidationError {
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
         pub detail: ::std::vec::Vec<ValidationError>,
@@ -1660,7 +1989,14 @@ pub mod types {
         }
     }
     ///Lightweight view of one level of the ICP's entity hierarchy (no descriptions).
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        PartialEq,
+        schemars::JsonSchema
+    )]
     pub struct IcpEntityStructure {
         ///Entities per parent at this level.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -1676,7 +2012,14 @@ pub mod types {
         }
     }
     ///Entity target as stored on an ICP.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        PartialEq,
+        schemars::JsonSchema
+    )]
     pub struct IcpEntityTarget {
         ///Criteria and enrichment instructions for the target.
         pub description: ::std::string::String,
@@ -1694,7 +2037,14 @@ pub mod types {
         }
     }
     ///Runs of an ICP that are scheduled, pending or running.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        PartialEq,
+        schemars::JsonSchema
+    )]
     pub struct IcpGetActiveRunsResponse {
         ///Active runs.
         pub runs: ::std::vec::Vec<ActiveRun>,
@@ -1715,7 +2065,8 @@ pub mod types {
         Hash,
         Ord,
         PartialEq,
-        PartialOrd
+        PartialOrd,
+        schemars::JsonSchema
     )]
     pub enum IcpListMode {
         #[serde(rename = "discovery")]
@@ -1760,7 +2111,14 @@ pub mod types {
         }
     }
     ///One page of ICPs.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        PartialEq,
+        schemars::JsonSchema
+    )]
     pub struct IcpListResponse {
         ///ICPs on this page.
         pub icps: ::std::vec::Vec<IcpResponse>,
@@ -1777,7 +2135,14 @@ pub mod types {
         }
     }
     ///An ideal customer profile.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        PartialEq,
+        schemars::JsonSchema
+    )]
     pub struct IcpResponse {
         ///When the ICP was created.
         pub created_at: ::chrono::DateTime<::chrono::offset::Utc>,
@@ -1804,7 +2169,14 @@ pub mod types {
         }
     }
     ///Stored configuration of a prompt-driven ingest task.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        PartialEq,
+        schemars::JsonSchema
+    )]
     pub struct IngestPromptConfigResponse {
         ///Instruction template.
         pub prompt: ::std::string::String,
@@ -1831,7 +2203,8 @@ pub mod types {
         Hash,
         Ord,
         PartialEq,
-        PartialOrd
+        PartialOrd,
+        schemars::JsonSchema
     )]
     pub enum IngestPromptConfigResponseType {
         #[serde(rename = "ingest-prompt")]
@@ -1873,7 +2246,14 @@ pub mod types {
         }
     }
     ///Configuration of a CSV enrichment task.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        PartialEq,
+        schemars::JsonSchema
+    )]
     pub struct IngestTaskConfig {
         ///Entity type of the CSV rows.
         pub csv_entity_type: ::std::string::String,
@@ -1894,7 +2274,14 @@ pub mod types {
         }
     }
     ///Stored configuration of a CSV enrichment task.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        PartialEq,
+        schemars::JsonSchema
+    )]
     pub struct IngestTaskConfigResponse {
         ///Entity type of the CSV rows.
         pub csv_entity_type: ::std::string::String,
@@ -1925,7 +2312,8 @@ pub mod types {
         Hash,
         Ord,
         PartialEq,
-        PartialOrd
+        PartialOrd,
+        schemars::JsonSchema
     )]
     pub enum IngestTaskConfigResponseType {
         #[serde(rename = "ingest")]
@@ -1977,7 +2365,8 @@ pub mod types {
         Hash,
         Ord,
         PartialEq,
-        PartialOrd
+        PartialOrd,
+        schemars::JsonSchema
     )]
     pub enum IngestTaskConfigType {
         #[serde(rename = "ingest")]
@@ -2018,7 +2407,14 @@ pub mod types {
         }
     }
     ///Configuration of a task that adds entities from a CSV to an existing ICP.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        PartialEq,
+        schemars::JsonSchema
+    )]
     pub struct OnDemandIngestTaskConfigRequest {
         ///Entity type of the CSV rows.
         pub csv_entity_type: ::std::string::String,
@@ -2030,7 +2426,7 @@ pub mod types {
         ///Enrichment fields to add to the sheet schema, each with `name` and `description`.
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
         pub new_custom_fields: ::std::vec::Vec<
-            ::std::collections::HashMap<::std::string::String, ::std::string::String>,
+            ::std::collections::BTreeMap<::std::string::String, ::std::string::String>,
         >,
         ///CSV column that holds the entity names.
         pub primary_column: ::std::string::String,
@@ -2057,7 +2453,8 @@ pub mod types {
         Hash,
         Ord,
         PartialEq,
-        PartialOrd
+        PartialOrd,
+        schemars::JsonSchema
     )]
     pub enum OnDemandIngestTaskConfigRequestType {
         #[serde(rename = "ingest-ondemand")]
@@ -2099,7 +2496,14 @@ pub mod types {
         }
     }
     ///Stored configuration of an on-demand ingest task.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        PartialEq,
+        schemars::JsonSchema
+    )]
     pub struct OnDemandIngestTaskConfigResponse {
         ///Entity type of the CSV rows.
         pub csv_entity_type: ::std::string::String,
@@ -2111,7 +2515,7 @@ pub mod types {
         ///Enrichment fields added to the sheet schema.
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
         pub new_custom_fields: ::std::vec::Vec<
-            ::std::collections::HashMap<::std::string::String, ::std::string::String>,
+            ::std::collections::BTreeMap<::std::string::String, ::std::string::String>,
         >,
         ///Column holding the entity names.
         pub primary_column: ::std::string::String,
@@ -2138,7 +2542,8 @@ pub mod types {
         Hash,
         Ord,
         PartialEq,
-        PartialOrd
+        PartialOrd,
+        schemars::JsonSchema
     )]
     pub enum OnDemandIngestTaskConfigResponseType {
         #[serde(rename = "ingest-ondemand")]
@@ -2180,7 +2585,14 @@ pub mod types {
         }
     }
     ///Configuration of a profiling task.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        PartialEq,
+        schemars::JsonSchema
+    )]
     pub struct ProfilePromptConfig {
         ///Jinja2 template of the instructions, with placeholders such as `{{ company_name }}`.
         pub prompt: ::std::string::String,
@@ -2197,7 +2609,14 @@ pub mod types {
         }
     }
     ///Stored configuration of a profiling task.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        PartialEq,
+        schemars::JsonSchema
+    )]
     pub struct ProfilePromptConfigResponse {
         ///Instruction template.
         pub prompt: ::std::string::String,
@@ -2224,7 +2643,8 @@ pub mod types {
         Hash,
         Ord,
         PartialEq,
-        PartialOrd
+        PartialOrd,
+        schemars::JsonSchema
     )]
     pub enum ProfilePromptConfigResponseType {
         #[serde(rename = "profile")]
@@ -2276,7 +2696,8 @@ pub mod types {
         Hash,
         Ord,
         PartialEq,
-        PartialOrd
+        PartialOrd,
+        schemars::JsonSchema
     )]
     pub enum ProfilePromptConfigType {
         #[serde(rename = "profile")]
@@ -2317,7 +2738,17 @@ pub mod types {
         }
     }
     ///Run identifier (24-character hex ObjectId).
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+    #[derive(
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd,
+        schemars::JsonSchema
+    )]
     #[serde(transparent)]
     pub struct RunCancelRunId(::std::string::String);
     impl ::std::ops::Deref for RunCancelRunId {
@@ -2373,7 +2804,14 @@ pub mod types {
         }
     }
     ///The created run document (untyped).
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        PartialEq,
+        schemars::JsonSchema
+    )]
     #[serde(transparent)]
     pub struct RunCreateResponse(
         pub ::serde_json::Map<::std::string::String, ::serde_json::Value>,
@@ -2402,7 +2840,17 @@ pub mod types {
         }
     }
     ///Run identifier (24-character hex ObjectId).
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+    #[derive(
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd,
+        schemars::JsonSchema
+    )]
     #[serde(transparent)]
     pub struct RunDeleteRunId(::std::string::String);
     impl ::std::ops::Deref for RunDeleteRunId {
@@ -2458,7 +2906,14 @@ pub mod types {
         }
     }
     ///Per-entity processing queue of a run.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        PartialEq,
+        schemars::JsonSchema
+    )]
     pub struct RunGetQueueResponse {
         ///Queue entries: the current queue, or every entry when history is included.
         pub entities: ::std::vec::Vec<
@@ -2480,7 +2935,7 @@ pub mod types {
         ///Number of entries per state (`queued`, `processing`, `completed`, `discarded`).
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub state_counts: ::std::option::Option<
-            ::std::collections::HashMap<::std::string::String, i64>,
+            ::std::collections::BTreeMap<::std::string::String, i64>,
         >,
         ///Queue statistics.
         pub stats: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
@@ -2493,7 +2948,17 @@ pub mod types {
         }
     }
     ///Run identifier (24-character hex ObjectId).
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+    #[derive(
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd,
+        schemars::JsonSchema
+    )]
     #[serde(transparent)]
     pub struct RunGetQueueRunId(::std::string::String);
     impl ::std::ops::Deref for RunGetQueueRunId {
@@ -2549,7 +3014,14 @@ pub mod types {
         }
     }
     ///One page of runs.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        PartialEq,
+        schemars::JsonSchema
+    )]
     pub struct RunListResponse {
         ///Page number (1-based).
         pub page: i64,
@@ -2578,7 +3050,8 @@ pub mod types {
         Hash,
         Ord,
         PartialEq,
-        PartialOrd
+        PartialOrd,
+        schemars::JsonSchema
     )]
     pub enum RunListStatus {
         #[serde(rename = "SCHEDULED")]
@@ -2647,7 +3120,14 @@ pub mod types {
         }
     }
     ///A run document (untyped): identifiers, status, input, output, error and timestamps.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        PartialEq,
+        schemars::JsonSchema
+    )]
     #[serde(transparent)]
     pub struct RunRetrieveResponse(
         pub ::serde_json::Map<::std::string::String, ::serde_json::Value>,
@@ -2676,7 +3156,17 @@ pub mod types {
         }
     }
     ///Run identifier (24-character hex ObjectId).
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+    #[derive(
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd,
+        schemars::JsonSchema
+    )]
     #[serde(transparent)]
     pub struct RunRetrieveRunId(::std::string::String);
     impl ::std::ops::Deref for RunRetrieveRunId {
@@ -2732,7 +3222,17 @@ pub mod types {
         }
     }
     ///Schedule identifier (24-character hex ObjectId).
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+    #[derive(
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd,
+        schemars::JsonSchema
+    )]
     #[serde(transparent)]
     pub struct ScheduleDeleteScheduleId(::std::string::String);
     impl ::std::ops::Deref for ScheduleDeleteScheduleId {
@@ -2788,7 +3288,17 @@ pub mod types {
         }
     }
     ///Only schedules for this ICP.
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+    #[derive(
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd,
+        schemars::JsonSchema
+    )]
     #[serde(transparent)]
     pub struct ScheduleListIcpId(::std::string::String);
     impl ::std::ops::Deref for ScheduleListIcpId {
@@ -2844,7 +3354,14 @@ pub mod types {
         }
     }
     ///One page of schedules.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        PartialEq,
+        schemars::JsonSchema
+    )]
     pub struct ScheduleListResponse {
         ///Page number (1-based).
         pub page: i64,
@@ -2871,7 +3388,8 @@ pub mod types {
         Hash,
         Ord,
         PartialEq,
-        PartialOrd
+        PartialOrd,
+        schemars::JsonSchema
     )]
     pub enum ScheduleListStatus {
         #[serde(rename = "active")]
@@ -2920,7 +3438,17 @@ pub mod types {
         }
     }
     ///Only schedules of this task.
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+    #[derive(
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd,
+        schemars::JsonSchema
+    )]
     #[serde(transparent)]
     pub struct ScheduleListTaskId(::std::string::String);
     impl ::std::ops::Deref for ScheduleListTaskId {
@@ -2976,7 +3504,14 @@ pub mod types {
         }
     }
     ///A schedule.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        PartialEq,
+        schemars::JsonSchema
+    )]
     pub struct ScheduleResponse {
         ///When the schedule was created.
         pub created_at: ::chrono::DateTime<::chrono::offset::Utc>,
@@ -3007,7 +3542,17 @@ pub mod types {
         }
     }
     ///Schedule identifier (24-character hex ObjectId).
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+    #[derive(
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd,
+        schemars::JsonSchema
+    )]
     #[serde(transparent)]
     pub struct ScheduleRetrieveScheduleId(::std::string::String);
     impl ::std::ops::Deref for ScheduleRetrieveScheduleId {
@@ -3063,7 +3608,17 @@ pub mod types {
         }
     }
     ///Schedule identifier (24-character hex ObjectId).
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+    #[derive(
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd,
+        schemars::JsonSchema
+    )]
     #[serde(transparent)]
     pub struct ScheduleUpdateScheduleId(::std::string::String);
     impl ::std::ops::Deref for ScheduleUpdateScheduleId {
@@ -3119,10 +3674,17 @@ pub mod types {
         }
     }
     ///Default entity schemas of every entity type.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        PartialEq,
+        schemars::JsonSchema
+    )]
     pub struct SchemaGetDefaultResponse {
         ///Default schema per entity type (`company`, `person`, `job_board`, `school_district`).
-        pub schemas: ::std::collections::HashMap<
+        pub schemas: ::std::collections::BTreeMap<
             ::std::string::String,
             SchemaGetResponse,
         >,
@@ -3133,10 +3695,17 @@ pub mod types {
         }
     }
     ///Schemas of the reusable field models that custom fields can reference.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        PartialEq,
+        schemars::JsonSchema
+    )]
     pub struct SchemaGetFieldDefinitionsResponse {
         ///Field model schemas keyed by model name.
-        pub fields: ::std::collections::HashMap<
+        pub fields: ::std::collections::BTreeMap<
             ::std::string::String,
             SchemaGetResponse,
         >,
@@ -3147,7 +3716,14 @@ pub mod types {
         }
     }
     ///A JSON Schema document describing entity data.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        PartialEq,
+        schemars::JsonSchema
+    )]
     pub struct SchemaGetResponse {
         ///Definitions referenced by the property schemas.
         #[serde(
@@ -3174,7 +3750,14 @@ pub mod types {
         }
     }
     ///Configuration of a search (discovery) task.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        PartialEq,
+        schemars::JsonSchema
+    )]
     pub struct SearchTaskConfig {
         ///Name or URL of a known company, to look up one company instead of searching.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -3198,7 +3781,14 @@ pub mod types {
         }
     }
     ///Stored configuration of a search task.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        PartialEq,
+        schemars::JsonSchema
+    )]
     pub struct SearchTaskConfigResponse {
         ///Known company name or URL, in lookup mode.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -3230,7 +3820,8 @@ pub mod types {
         Hash,
         Ord,
         PartialEq,
-        PartialOrd
+        PartialOrd,
+        schemars::JsonSchema
     )]
     pub enum SearchTaskConfigResponseType {
         #[serde(rename = "search")]
@@ -3282,7 +3873,8 @@ pub mod types {
         Hash,
         Ord,
         PartialEq,
-        PartialOrd
+        PartialOrd,
+        schemars::JsonSchema
     )]
     pub enum SearchTaskConfigType {
         #[serde(rename = "search")]
@@ -3323,7 +3915,14 @@ pub mod types {
         }
     }
     ///A sheet: the entities of one type found for an ICP, with their schema.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        PartialEq,
+        schemars::JsonSchema
+    )]
     pub struct Sheet {
         ///When the sheet was created.
         pub created_at: ::chrono::DateTime<::chrono::offset::Utc>,
@@ -3349,7 +3948,14 @@ pub mod types {
         }
     }
     ///One page of sheets.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        PartialEq,
+        schemars::JsonSchema
+    )]
     pub struct SheetListResponse {
         ///Page number.
         pub page: i64,
@@ -3368,7 +3974,17 @@ pub mod types {
         }
     }
     ///Sheet identifier (24-character hex ObjectId).
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+    #[derive(
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd,
+        schemars::JsonSchema
+    )]
     #[serde(transparent)]
     pub struct SheetSchemaAddFieldsSheetId(::std::string::String);
     impl ::std::ops::Deref for SheetSchemaAddFieldsSheetId {
@@ -3424,7 +4040,17 @@ pub mod types {
         }
     }
     ///Sheet identifier (24-character hex ObjectId).
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+    #[derive(
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd,
+        schemars::JsonSchema
+    )]
     #[serde(transparent)]
     pub struct SheetSchemaDeleteFieldsSheetId(::std::string::String);
     impl ::std::ops::Deref for SheetSchemaDeleteFieldsSheetId {
@@ -3481,7 +4107,17 @@ pub mod types {
         }
     }
     ///Sheet identifier (24-character hex ObjectId).
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+    #[derive(
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd,
+        schemars::JsonSchema
+    )]
     #[serde(transparent)]
     pub struct SheetSchemaGetSheetId(::std::string::String);
     impl ::std::ops::Deref for SheetSchemaGetSheetId {
@@ -3537,7 +4173,14 @@ pub mod types {
         }
     }
     ///Configuration of a signal task that monitors the entities of an uploaded file.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        PartialEq,
+        schemars::JsonSchema
+    )]
     pub struct SignalCsvConfig {
         ///Type of the monitored entities.
         #[serde(default = "defaults::signal_csv_config_entity_type")]
@@ -3575,7 +4218,8 @@ pub mod types {
         Hash,
         Ord,
         PartialEq,
-        PartialOrd
+        PartialOrd,
+        schemars::JsonSchema
     )]
     pub enum SignalCsvConfigMonitoringFrequency {
         #[serde(rename = "daily")]
@@ -3630,7 +4274,14 @@ pub mod types {
         }
     }
     ///Stored configuration of a file-based signal task.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        PartialEq,
+        schemars::JsonSchema
+    )]
     pub struct SignalCsvConfigResponse {
         ///Type of the monitored entities.
         pub entity_type: EntityType,
@@ -3665,7 +4316,8 @@ pub mod types {
         Hash,
         Ord,
         PartialEq,
-        PartialOrd
+        PartialOrd,
+        schemars::JsonSchema
     )]
     pub enum SignalCsvConfigResponseMonitoringFrequency {
         #[serde(rename = "daily")]
@@ -3725,7 +4377,8 @@ pub mod types {
         Hash,
         Ord,
         PartialEq,
-        PartialOrd
+        PartialOrd,
+        schemars::JsonSchema
     )]
     pub enum SignalCsvConfigResponseType {
         #[serde(rename = "signal-csv")]
@@ -3776,7 +4429,8 @@ pub mod types {
         Hash,
         Ord,
         PartialEq,
-        PartialOrd
+        PartialOrd,
+        schemars::JsonSchema
     )]
     pub enum SignalCsvConfigType {
         #[serde(rename = "signal-csv")]
@@ -3817,7 +4471,14 @@ pub mod types {
         }
     }
     ///One page of signals.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        PartialEq,
+        schemars::JsonSchema
+    )]
     pub struct SignalListResponse {
         ///Page number (1-based).
         pub page: i64,
@@ -3834,7 +4495,14 @@ pub mod types {
         }
     }
     ///A detected business event concerning one or more entities.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        PartialEq,
+        schemars::JsonSchema
+    )]
     pub struct SignalResponse {
         ///When the signal was recorded.
         pub created_at: ::chrono::DateTime<::chrono::offset::Utc>,
@@ -3872,7 +4540,14 @@ pub mod types {
         }
     }
     ///Configuration of a signal task that monitors the entities of a discovery ICP.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        PartialEq,
+        schemars::JsonSchema
+    )]
     pub struct SignalSheetConfig {
         ///MongoDB-style query restricting which entities are monitored.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -3912,7 +4587,8 @@ pub mod types {
         Hash,
         Ord,
         PartialEq,
-        PartialOrd
+        PartialOrd,
+        schemars::JsonSchema
     )]
     pub enum SignalSheetConfigMonitoringFrequency {
         #[serde(rename = "daily")]
@@ -3967,7 +4643,14 @@ pub mod types {
         }
     }
     ///Stored configuration of a sheet-based signal task.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        PartialEq,
+        schemars::JsonSchema
+    )]
     pub struct SignalSheetConfigResponse {
         ///Entity restriction query.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -4005,7 +4688,8 @@ pub mod types {
         Hash,
         Ord,
         PartialEq,
-        PartialOrd
+        PartialOrd,
+        schemars::JsonSchema
     )]
     pub enum SignalSheetConfigResponseMonitoringFrequency {
         #[serde(rename = "daily")]
@@ -4065,7 +4749,8 @@ pub mod types {
         Hash,
         Ord,
         PartialEq,
-        PartialOrd
+        PartialOrd,
+        schemars::JsonSchema
     )]
     pub enum SignalSheetConfigResponseType {
         #[serde(rename = "signal-sheet")]
@@ -4117,7 +4802,8 @@ pub mod types {
         Hash,
         Ord,
         PartialEq,
-        PartialOrd
+        PartialOrd,
+        schemars::JsonSchema
     )]
     pub enum SignalSheetConfigType {
         #[serde(rename = "signal-sheet")]
@@ -4158,7 +4844,14 @@ pub mod types {
         }
     }
     ///Configuration of a signal task that monitors a topic described in natural language.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        PartialEq,
+        schemars::JsonSchema
+    )]
     pub struct SignalTopicConfig {
         ///Company sizes to restrict the monitoring to.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -4208,7 +4901,8 @@ pub mod types {
         Hash,
         Ord,
         PartialEq,
-        PartialOrd
+        PartialOrd,
+        schemars::JsonSchema
     )]
     pub enum SignalTopicConfigMonitoringFrequency {
         #[serde(rename = "daily")]
@@ -4263,7 +4957,14 @@ pub mod types {
         }
     }
     ///Stored configuration of a topic-based signal task.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        PartialEq,
+        schemars::JsonSchema
+    )]
     pub struct SignalTopicConfigResponse {
         ///Company-size restrictions.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -4311,7 +5012,8 @@ pub mod types {
         Hash,
         Ord,
         PartialEq,
-        PartialOrd
+        PartialOrd,
+        schemars::JsonSchema
     )]
     pub enum SignalTopicConfigResponseMonitoringFrequency {
         #[serde(rename = "daily")]
@@ -4371,7 +5073,8 @@ pub mod types {
         Hash,
         Ord,
         PartialEq,
-        PartialOrd
+        PartialOrd,
+        schemars::JsonSchema
     )]
     pub enum SignalTopicConfigResponseType {
         #[serde(rename = "signal-topic")]
@@ -4423,7 +5126,8 @@ pub mod types {
         Hash,
         Ord,
         PartialEq,
-        PartialOrd
+        PartialOrd,
+        schemars::JsonSchema
     )]
     pub enum SignalTopicConfigType {
         #[serde(rename = "signal-topic")]
@@ -4464,7 +5168,14 @@ pub mod types {
         }
     }
     ///A kind of signal to monitor.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        PartialEq,
+        schemars::JsonSchema
+    )]
     pub struct SignalTypeConfig {
         ///What counts as this signal.
         pub description: ::std::string::String,
@@ -4490,7 +5201,8 @@ pub mod types {
         Hash,
         Ord,
         PartialEq,
-        PartialOrd
+        PartialOrd,
+        schemars::JsonSchema
     )]
     pub enum SignalTypeConfigType {
         #[serde(rename = "funding")]
@@ -4595,7 +5307,17 @@ pub mod types {
         }
     }
     ///Task identifier (24-character hex ObjectId).
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+    #[derive(
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd,
+        schemars::JsonSchema
+    )]
     #[serde(transparent)]
     pub struct TaskDeleteTaskId(::std::string::String);
     impl ::std::ops::Deref for TaskDeleteTaskId {
@@ -4651,7 +5373,14 @@ pub mod types {
         }
     }
     ///Handle of a run started by executing a task.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        PartialEq,
+        schemars::JsonSchema
+    )]
     pub struct TaskExecuteResponse {
         ///Identifier of the underlying workflow-engine run.
         pub flow_run_id: ::uuid::Uuid,
@@ -4666,7 +5395,17 @@ pub mod types {
         }
     }
     ///Task identifier (24-character hex ObjectId).
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+    #[derive(
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd,
+        schemars::JsonSchema
+    )]
     #[serde(transparent)]
     pub struct TaskExecuteTaskId(::std::string::String);
     impl ::std::ops::Deref for TaskExecuteTaskId {
@@ -4722,7 +5461,14 @@ pub mod types {
         }
     }
     ///One page of tasks.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        PartialEq,
+        schemars::JsonSchema
+    )]
     pub struct TaskListResponse {
         ///Page number (1-based).
         pub page: i64,
@@ -4739,7 +5485,14 @@ pub mod types {
         }
     }
     ///A task.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        PartialEq,
+        schemars::JsonSchema
+    )]
     pub struct TaskResponse {
         ///When the task was created.
         pub created_at: ::chrono::DateTime<::chrono::offset::Utc>,
@@ -4771,7 +5524,14 @@ pub mod types {
         }
     }
     ///`TaskResponseTaskConfig`
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        PartialEq,
+        schemars::JsonSchema
+    )]
     #[serde(untagged)]
     pub enum TaskResponseTaskConfig {
         SearchTaskConfigResponse(SearchTaskConfigResponse),
@@ -4825,7 +5585,17 @@ pub mod types {
         }
     }
     ///Task identifier (24-character hex ObjectId).
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+    #[derive(
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd,
+        schemars::JsonSchema
+    )]
     #[serde(transparent)]
     pub struct TaskRetrieveTaskId(::std::string::String);
     impl ::std::ops::Deref for TaskRetrieveTaskId {
@@ -4881,7 +5651,17 @@ pub mod types {
         }
     }
     ///Task identifier (24-character hex ObjectId).
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+    #[derive(
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd,
+        schemars::JsonSchema
+    )]
     #[serde(transparent)]
     pub struct TaskUpdateTaskId(::std::string::String);
     impl ::std::ops::Deref for TaskUpdateTaskId {
@@ -4937,7 +5717,14 @@ pub mod types {
         }
     }
     ///Changes to an entity's review state.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        PartialEq,
+        schemars::JsonSchema
+    )]
     pub struct UpdateEntityRequest {
         ///New comments; null clears them.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -4978,7 +5765,8 @@ pub mod types {
         Hash,
         Ord,
         PartialEq,
-        PartialOrd
+        PartialOrd,
+        schemars::JsonSchema
     )]
     pub enum UpdateEntityRequestStatus {
         #[serde(rename = "new")]
@@ -5031,7 +5819,15 @@ pub mod types {
         }
     }
     ///Partial update of an ICP. Omitted fields keep their current value.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Default,
+        PartialEq,
+        schemars::JsonSchema
+    )]
     pub struct UpdateIcpRequest {
         ///New display description.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -5049,7 +5845,17 @@ pub mod types {
         }
     }
     ///New display description.
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+    #[derive(
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd,
+        schemars::JsonSchema
+    )]
     #[serde(transparent)]
     pub struct UpdateIcpRequestDescription(::std::string::String);
     impl ::std::ops::Deref for UpdateIcpRequestDescription {
@@ -5103,7 +5909,17 @@ pub mod types {
         }
     }
     ///New display name.
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+    #[derive(
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd,
+        schemars::JsonSchema
+    )]
     #[serde(transparent)]
     pub struct UpdateIcpRequestName(::std::string::String);
     impl ::std::ops::Deref for UpdateIcpRequestName {
@@ -5157,7 +5973,15 @@ pub mod types {
         }
     }
     ///Partial update of a schedule. Omitted fields keep their current value.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Default,
+        PartialEq,
+        schemars::JsonSchema
+    )]
     pub struct UpdateScheduleRequest {
         ///Five-field cron expression (minute hour day-of-month month day-of-week). Only daily, weekly and monthly patterns are accepted; for signal tasks it must match the task's monitoring frequency.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -5183,7 +6007,17 @@ pub mod types {
         }
     }
     ///New schedule name.
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+    #[derive(
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd,
+        schemars::JsonSchema
+    )]
     #[serde(transparent)]
     pub struct UpdateScheduleRequestName(::std::string::String);
     impl ::std::ops::Deref for UpdateScheduleRequestName {
@@ -5247,7 +6081,8 @@ pub mod types {
         Hash,
         Ord,
         PartialEq,
-        PartialOrd
+        PartialOrd,
+        schemars::JsonSchema
     )]
     pub enum UpdateScheduleRequestStatus {
         #[serde(rename = "active")]
@@ -5296,7 +6131,15 @@ pub mod types {
         }
     }
     ///Partial update of a sheet. Omitted fields keep their current value.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Default,
+        PartialEq,
+        schemars::JsonSchema
+    )]
     pub struct UpdateSheetRequest {
         ///New sheet description.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -5314,7 +6157,17 @@ pub mod types {
         }
     }
     ///New sheet description.
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+    #[derive(
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd,
+        schemars::JsonSchema
+    )]
     #[serde(transparent)]
     pub struct UpdateSheetRequestDescription(::std::string::String);
     impl ::std::ops::Deref for UpdateSheetRequestDescription {
@@ -5369,7 +6222,17 @@ pub mod types {
         }
     }
     ///ICP reference. The server does not move a sheet to another ICP.
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+    #[derive(
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd,
+        schemars::JsonSchema
+    )]
     #[serde(transparent)]
     pub struct UpdateSheetRequestIcpId(::std::string::String);
     impl ::std::ops::Deref for UpdateSheetRequestIcpId {
@@ -5425,7 +6288,17 @@ pub mod types {
         }
     }
     ///New sheet name.
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+    #[derive(
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd,
+        schemars::JsonSchema
+    )]
     #[serde(transparent)]
     pub struct UpdateSheetRequestName(::std::string::String);
     impl ::std::ops::Deref for UpdateSheetRequestName {
@@ -5479,7 +6352,15 @@ pub mod types {
         }
     }
     ///Partial update of a task. The workflow (`flow_name`) cannot be changed.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Default,
+        PartialEq,
+        schemars::JsonSchema
+    )]
     pub struct UpdateTaskRequest {
         ///New deployment name.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -5506,7 +6387,17 @@ pub mod types {
         }
     }
     ///New ICP.
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+    #[derive(
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd,
+        schemars::JsonSchema
+    )]
     #[serde(transparent)]
     pub struct UpdateTaskRequestIcpId(::std::string::String);
     impl ::std::ops::Deref for UpdateTaskRequestIcpId {
@@ -5562,7 +6453,17 @@ pub mod types {
         }
     }
     ///New task name.
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+    #[derive(
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd,
+        schemars::JsonSchema
+    )]
     #[serde(transparent)]
     pub struct UpdateTaskRequestName(::std::string::String);
     impl ::std::ops::Deref for UpdateTaskRequestName {
@@ -5616,7 +6517,14 @@ pub mod types {
         }
     }
     ///`UpdateTaskRequestTaskConfig`
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        PartialEq,
+        schemars::JsonSchema
+    )]
     #[serde(untagged)]
     pub enum UpdateTaskRequestTaskConfig {
         SearchTaskConfig(SearchTaskConfig),
@@ -5664,7 +6572,14 @@ pub mod types {
         }
     }
     ///`ValidationError`
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        PartialEq,
+        schemars::JsonSchema
+    )]
     pub struct ValidationError {
         #[serde(default, skip_serializing_if = "::serde_json::Map::is_empty")]
         pub ctx: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
@@ -5681,7 +6596,14 @@ pub mod types {
         }
     }
     ///`ValidationErrorLocItem`
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        PartialEq,
+        schemars::JsonSchema
+    )]
     #[serde(untagged)]
     pub enum ValidationErrorLocItem {
         String(::std::string::String),
@@ -7123,7 +8045,7 @@ pub mod types {
         #[derive(Clone, Debug)]
         pub struct EntityGetCountsResponse {
             counts: ::std::result::Result<
-                ::std::collections::HashMap<::std::string::String, i64>,
+                ::std::collections::BTreeMap<::std::string::String, i64>,
                 ::std::string::String,
             >,
             total: ::std::result::Result<i64, ::std::string::String>,
@@ -7140,7 +8062,7 @@ pub mod types {
             pub fn counts<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::std::collections::HashMap<::std::string::String, i64>,
+                    ::std::collections::BTreeMap<::std::string::String, i64>,
                 >,
                 T::Error: ::std::fmt::Display,
             {
@@ -9270,7 +10192,7 @@ pub mod types {
             >,
             new_custom_fields: ::std::result::Result<
                 ::std::vec::Vec<
-                    ::std::collections::HashMap<
+                    ::std::collections::BTreeMap<
                         ::std::string::String,
                         ::std::string::String,
                     >,
@@ -9352,7 +10274,7 @@ pub mod types {
             where
                 T: ::std::convert::TryInto<
                     ::std::vec::Vec<
-                        ::std::collections::HashMap<
+                        ::std::collections::BTreeMap<
                             ::std::string::String,
                             ::std::string::String,
                         >,
@@ -9452,7 +10374,7 @@ pub mod types {
             >,
             new_custom_fields: ::std::result::Result<
                 ::std::vec::Vec<
-                    ::std::collections::HashMap<
+                    ::std::collections::BTreeMap<
                         ::std::string::String,
                         ::std::string::String,
                     >,
@@ -9534,7 +10456,7 @@ pub mod types {
             where
                 T: ::std::convert::TryInto<
                     ::std::vec::Vec<
-                        ::std::collections::HashMap<
+                        ::std::collections::BTreeMap<
                             ::std::string::String,
                             ::std::string::String,
                         >,
@@ -9808,7 +10730,7 @@ pub mod types {
             >,
             state_counts: ::std::result::Result<
                 ::std::option::Option<
-                    ::std::collections::HashMap<::std::string::String, i64>,
+                    ::std::collections::BTreeMap<::std::string::String, i64>,
                 >,
                 ::std::string::String,
             >,
@@ -9920,7 +10842,7 @@ pub mod types {
             where
                 T: ::std::convert::TryInto<
                     ::std::option::Option<
-                        ::std::collections::HashMap<::std::string::String, i64>,
+                        ::std::collections::BTreeMap<::std::string::String, i64>,
                     >,
                 >,
                 T::Error: ::std::fmt::Display,
@@ -10394,7 +11316,7 @@ pub mod types {
         #[derive(Clone, Debug)]
         pub struct SchemaGetDefaultResponse {
             schemas: ::std::result::Result<
-                ::std::collections::HashMap<
+                ::std::collections::BTreeMap<
                     ::std::string::String,
                     super::SchemaGetResponse,
                 >,
@@ -10412,7 +11334,7 @@ pub mod types {
             pub fn schemas<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::std::collections::HashMap<
+                    ::std::collections::BTreeMap<
                         ::std::string::String,
                         super::SchemaGetResponse,
                     >,
@@ -10445,7 +11367,7 @@ pub mod types {
         #[derive(Clone, Debug)]
         pub struct SchemaGetFieldDefinitionsResponse {
             fields: ::std::result::Result<
-                ::std::collections::HashMap<
+                ::std::collections::BTreeMap<
                     ::std::string::String,
                     super::SchemaGetResponse,
                 >,
@@ -10463,7 +11385,7 @@ pub mod types {
             pub fn fields<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::std::collections::HashMap<
+                    ::std::collections::BTreeMap<
                         ::std::string::String,
                         super::SchemaGetResponse,
                     >,
