@@ -275,9 +275,16 @@ impl Error {
     /// bounded excerpt of `body` is kept. The `serde_json::Error` is the
     /// [`source`](StdError::source).
     pub fn decode(error: serde_json::Error, body: &[u8], ctx: &CallContext) -> Error {
-        let offset = json_path::offset_of(body, error.line(), error.column());
-        let path = json_path::path_at(body, offset);
+        let mut offset = json_path::offset_of(body, error.line(), error.column());
         let full = error.to_string();
+        // A data error raised after a value was read whole (an untagged
+        // union, a validated newtype) is positioned after the `,`, `}` or `]`
+        // that serde_json consumed while closing the container; the failing
+        // value is the one before it. A missing field is the container itself.
+        if error.is_data() && !full.starts_with("missing field") {
+            offset = json_path::before_closing(body, offset);
+        }
+        let path = json_path::path_at(body, offset);
         let position = format!(" at line {} column {}", error.line(), error.column());
         let message = match error.classify() {
             serde_json::error::Category::Data => full.strip_suffix(&position).unwrap_or(&full),

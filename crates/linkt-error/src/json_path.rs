@@ -35,6 +35,21 @@ pub(crate) fn offset_of(body: &[u8], line: usize, column: usize) -> usize {
     body.len()
 }
 
+/// Moves `offset` back over trailing whitespace and one `,`, `}` or `]`, if
+/// that is what was consumed last; otherwise returns `offset` unchanged.
+pub(crate) fn before_closing(body: &[u8], offset: usize) -> usize {
+    let end = offset.min(body.len());
+    let consumed = body.get(..end).unwrap_or(body);
+    let trimmed = consumed
+        .iter()
+        .rposition(|b| !b.is_ascii_whitespace())
+        .map_or(0, |i| i + 1);
+    match consumed.get(trimmed.wrapping_sub(1)) {
+        Some(b',' | b'}' | b']') if trimmed > 0 => trimmed - 1,
+        _ => end,
+    }
+}
+
 #[derive(Debug)]
 enum Frame {
     Object { key: Option<String> },

@@ -187,3 +187,75 @@ fn deeply_nested_documents_do_not_overflow() {
     let err = Error::decode(err, body.as_bytes(), &CallContext::new());
     assert!(err.decode_path().unwrap().len() < 1000);
 }
+
+/// A value that fails only after it was read whole, like the generated
+/// clients' validated newtypes and untagged unions.
+#[derive(Debug)]
+struct NonEmpty;
+
+impl<'de> Deserialize<'de> for NonEmpty {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(d)?;
+        if text.is_empty() {
+            Err(serde::de::Error::custom("value must not be empty"))
+        } else {
+            Ok(NonEmpty)
+        }
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[allow(dead_code, reason = "fields exist only to be decoded")]
+struct Named {
+    id: String,
+    name: NonEmpty,
+}
+
+#[derive(Debug, Deserialize)]
+#[allow(dead_code, reason = "fields exist only to be decoded")]
+struct Holder {
+    items: Vec<NonEmpty>,
+    last: Named,
+}
+
+#[track_caller]
+fn decode_path_of<T: serde::de::DeserializeOwned + std::fmt::Debug>(body: &str) -> String {
+    let err = serde_json::from_str::<T>(body).expect_err("invalid");
+    Error::decode(err, body.as_bytes(), &CallContext::new())
+        .decode_path()
+        .expect("path")
+        .to_owned()
+}
+
+#[test]
+fn errors_raised_after_a_whole_value_name_that_value() {
+    // Last field of an object: serde_json has consumed the closing brace.
+    assert_eq!(decode_path_of::<Named>(r#"{"id":"a","name":""}"#), ".name");
+    // Middle of an array: serde_json has consumed the comma.
+    assert_eq!(
+        decode_path_of::<Holder>(r#"{"items":["a","","b"],"last":{"id":"x","name":"y"}}"#),
+        ".items[1]"
+    );
+    // Last element of an array, then the last field of a nested object.
+    assert_eq!(
+        decode_path_of::<Holder>(r#"{"items":["a",""],"last":{"id":"x","name":"y"}}"#),
+        ".items[1]"
+    );
+    assert_eq!(
+        decode_path_of::<Holder>(r#"{"items":[],"last":{"id":"x","name":""}}"#),
+        ".last.name"
+    );
+    // With whitespace before the closing brace.
+    assert_eq!(
+        decode_path_of::<Named>("{\n  \"id\": \"a\",\n  \"name\": \"\"\n}\n"),
+        ".name"
+    );
+}
+
+#[test]
+fn a_missing_field_still_names_the_object() {
+    assert_eq!(
+        decode_path_of::<Holder>(r#"{"items":[],"last":{"id":"x"}}"#),
+        ".last"
+    );
+}
