@@ -187,7 +187,7 @@ fn render_all(inputs: &Inputs) -> Result<Outputs> {
         operations_table(&view.operations)
     );
     let httpmock_src = format!("{header}{}", unparse(httpmock)?);
-    let cli_src = format!("{header}{}", unparse(cli)?);
+    let cli_src = format!("{header}{}", cli_fixups(&unparse(cli)?)?);
     Ok(Outputs {
         files: vec![
             (CLIENT_OUT, client_src),
@@ -254,6 +254,28 @@ fn unparse(tokens: proc_macro2::TokenStream) -> Result<String> {
     let file: syn::File =
         syn::parse2(tokens).context("progenitor produced tokens that do not parse")?;
     Ok(prettyplease::unparse(&file).replace("```ignore\n", "```text\n"))
+}
+
+/// Makes progenitor's CLI compile against this client; fails if progenitor's
+/// output no longer has the shape these fixes expect.
+///
+/// * `linkt::Error` (one error type for every call) shadows the generic
+///   `progenitor_client::Error<T>` that the `CliConfig` trait names, so the
+///   CLI imports the latter explicitly (an explicit import beats the glob).
+/// * progenitor's CLI has no parser for array query parameters
+///   (`value_parser!(Vec<String>)` does not compile); they take a
+///   comma-separated list instead.
+fn cli_fixups(src: &str) -> Result<String> {
+    const GLOB: &str = "use linkt::*;\n";
+    const ARRAY_PARSER: &str = "::clap::value_parser!(::std::vec::Vec < ::std::string::String >)";
+    const COMMA_LIST: &str = "|s: &str| -> ::std::result::Result<::std::vec::Vec<::std::string::String>, ::std::convert::Infallible> { \
+         Ok(s.split(',').map(str::trim).filter(|v| !v.is_empty()).map(str::to_owned).collect()) }";
+    if src.matches(GLOB).count() != 1 {
+        bail!("progenitor's CLI no longer starts with `{}`", GLOB.trim());
+    }
+    Ok(src
+        .replacen(GLOB, "use linkt::*;\nuse progenitor_client::Error;\n", 1)
+        .replace(ARRAY_PARSER, COMMA_LIST))
 }
 
 /// One operation as the generated client names it.

@@ -3,6 +3,7 @@
 // overlay: spec/overlay.yaml sha256:70a5d8c80b30c4f75382c4b5e985e80d273990ac8fee0707381cf2be78505e91
 
 use linkt::*;
+use progenitor_client::Error;
 use anyhow::Context as _;
 pub struct Cli<T: CliConfig> {
     client: Client,
@@ -551,7 +552,7 @@ impl<T: CliConfig> Cli<T> {
                 ::clap::Arg::new("icp-id")
                     .long("icp-id")
                     .value_parser(
-                        ::clap::value_parser!(::std::vec::Vec < ::std::string::String >),
+                        |s: &str| -> ::std::result::Result<::std::vec::Vec<::std::string::String>, ::std::convert::Infallible> { Ok(s.split(',').map(str::trim).filter(|v| !v.is_empty()).map(str::to_owned).collect()) },
                     )
                     .required(false)
                     .help(
@@ -583,7 +584,7 @@ impl<T: CliConfig> Cli<T> {
                 ::clap::Arg::new("status")
                     .long("status")
                     .value_parser(
-                        ::clap::value_parser!(::std::vec::Vec < ::std::string::String >),
+                        |s: &str| -> ::std::result::Result<::std::vec::Vec<::std::string::String>, ::std::convert::Infallible> { Ok(s.split(',').map(str::trim).filter(|v| !v.is_empty()).map(str::to_owned).collect()) },
                     )
                     .required(false)
                     .help(
@@ -643,7 +644,7 @@ impl<T: CliConfig> Cli<T> {
                 ::clap::Arg::new("entity-ids")
                     .long("entity-ids")
                     .value_parser(
-                        ::clap::value_parser!(::std::vec::Vec < ::std::string::String >),
+                        |s: &str| -> ::std::result::Result<::std::vec::Vec<::std::string::String>, ::std::convert::Infallible> { Ok(s.split(',').map(str::trim).filter(|v| !v.is_empty()).map(str::to_owned).collect()) },
                     )
                     .required(false)
                     .help(
@@ -698,7 +699,7 @@ impl<T: CliConfig> Cli<T> {
                 ::clap::Arg::new("icp-id")
                     .long("icp-id")
                     .value_parser(
-                        ::clap::value_parser!(::std::vec::Vec < ::std::string::String >),
+                        |s: &str| -> ::std::result::Result<::std::vec::Vec<::std::string::String>, ::std::convert::Infallible> { Ok(s.split(',').map(str::trim).filter(|v| !v.is_empty()).map(str::to_owned).collect()) },
                     )
                     .required(false)
                     .help(
@@ -716,7 +717,7 @@ impl<T: CliConfig> Cli<T> {
                 ::clap::Arg::new("status")
                     .long("status")
                     .value_parser(
-                        ::clap::value_parser!(::std::vec::Vec < ::std::string::String >),
+                        |s: &str| -> ::std::result::Result<::std::vec::Vec<::std::string::String>, ::std::convert::Infallible> { Ok(s.split(',').map(str::trim).filter(|v| !v.is_empty()).map(str::to_owned).collect()) },
                     )
                     .required(false)
                     .help(
@@ -742,7 +743,7 @@ impl<T: CliConfig> Cli<T> {
                 ::clap::Arg::new("icp-id")
                     .long("icp-id")
                     .value_parser(
-                        ::clap::value_parser!(::std::vec::Vec < ::std::string::String >),
+                        |s: &str| -> ::std::result::Result<::std::vec::Vec<::std::string::String>, ::std::convert::Infallible> { Ok(s.split(',').map(str::trim).filter(|v| !v.is_empty()).map(str::to_owned).collect()) },
                     )
                     .required(false)
                     .help(
@@ -753,7 +754,7 @@ impl<T: CliConfig> Cli<T> {
                 ::clap::Arg::new("status")
                     .long("status")
                     .value_parser(
-                        ::clap::value_parser!(::std::vec::Vec < ::std::string::String >),
+                        |s: &str| -> ::std::result::Result<::std::vec::Vec<::std::string::String>, ::std::convert::Infallible> { Ok(s.split(',').map(str::trim).filter(|v| !v.is_empty()).map(str::to_owned).collect()) },
                     )
                     .required(false)
                     .help(
@@ -795,7 +796,7 @@ impl<T: CliConfig> Cli<T> {
                 ::clap::Arg::new("icp-id")
                     .long("icp-id")
                     .value_parser(
-                        ::clap::value_parser!(::std::vec::Vec < ::std::string::String >),
+                        |s: &str| -> ::std::result::Result<::std::vec::Vec<::std::string::String>, ::std::convert::Infallible> { Ok(s.split(',').map(str::trim).filter(|v| !v.is_empty()).map(str::to_owned).collect()) },
                     )
                     .required(false)
                     .help(
@@ -834,7 +835,7 @@ impl<T: CliConfig> Cli<T> {
                 ::clap::Arg::new("status")
                     .long("status")
                     .value_parser(
-                        ::clap::value_parser!(::std::vec::Vec < ::std::string::String >),
+                        |s: &str| -> ::std::result::Result<::std::vec::Vec<::std::string::String>, ::std::convert::Infallible> { Ok(s.split(',').map(str::trim).filter(|v| !v.is_empty()).map(str::to_owned).collect()) },
                     )
                     .required(false)
                     .help(

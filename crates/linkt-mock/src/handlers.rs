@@ -1093,7 +1093,7 @@ fn entity_get_counts(store: &mut Store, call: &mut Call<'_>) -> Outcome {
     let filter = EntityFilter::from_call(call)?;
     let dups = Duplicates::of(store, call.org);
     let items = filter.select(store, &dups, call.org);
-    let mut counts: HashMap<String, i64> = HashMap::new();
+    let mut counts: BTreeMap<String, i64> = BTreeMap::new();
     for e in &items {
         *counts.entry(e.entity_type.clone()).or_default() += 1;
     }

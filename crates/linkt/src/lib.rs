@@ -22,14 +22,18 @@ struct WorkspaceReadme;
 
 mod client;
 mod hooks;
+pub mod paginate;
 mod upload;
+pub mod wait;
 
 pub use generated::*;
 
 pub use client::{
     ClientBuilder, ClientState, DEFAULT_CONNECT_TIMEOUT, DEFAULT_TIMEOUT, ResponseExt,
 };
+pub use paginate::{Page, PagedRequest, Paginate, Paginated};
 pub use upload::FilePart;
+pub use wait::{CancelHandle, Progress, QueueCounts, Run, RunOutcome, RunStatus, RunWaiter};
 
 // One error type for every call: `?` converts the generated calls' errors.
 pub use linkt_error::{Error, ErrorKind, ValidationIssue};

@@ -1,5 +1,5 @@
 //! Pagination: every item of a page-based list endpoint as one
-//! [`Stream`](futures::Stream).
+//! [`Stream`].
 //!
 //! This module holds the [`Paginate`] extension trait, the [`PagedRequest`]
 //! trait implemented for the generated list builders, and the [`Page`] and

@@ -8,6 +8,7 @@ mod operations;
 mod retries;
 mod secrets;
 mod wire;
+mod workflow;
 
 use std::io::Write;
 use std::sync::{Arc, Mutex, OnceLock};
