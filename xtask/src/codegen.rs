@@ -314,7 +314,8 @@ const METHODS: [&str; 8] = [
 ///    error type through the same path (status, FastAPI body, request id,
 ///    attempts), instead of a typed body for 422 only.
 /// 3. **Discriminators are required in their variants** (see
-///    [`require_discriminators`]), so a tag is never left out of a request.
+///    `linkt_spec::require_discriminators`), so a tag is never left out of a
+///    request.
 /// 4. **One-value enums lose a `default` equal to their value.** A 3.1 `const`
 ///    with a `default` (how pydantic writes a discriminator's tag) normalizes to
 ///    `enum: [v]` + `default: v`, which typify rejects; the default says nothing
@@ -330,7 +331,7 @@ const METHODS: [&str; 8] = [
 ///    bytes into the multipart part of that name. Any other multipart shape is an
 ///    error.
 pub(crate) fn generator_view(mut document: Value) -> Result<GeneratorView> {
-    require_discriminators(&mut document)?;
+    linkt_spec::require_discriminators(&mut document)?;
     drop_redundant_enum_defaults(&mut document);
     drop_nested_titles(&mut document);
     let mut operations = Vec::new();
@@ -436,62 +437,6 @@ pub(crate) fn httpmock_view(mut document: Value) -> Value {
         }
     }
     document
-}
-
-/// Makes each discriminator property required in the variants its mapping
-/// names. OpenAPI 3.0 requires it ("the property MUST be present"), pydantic
-/// needs the tag to pick a variant, and the server always sends it; pydantic
-/// only omits it from `required` because the tag has a default. Required, the
-/// tag is always serialized and typify can emit a tagged enum.
-fn require_discriminators(document: &mut Value) -> Result<()> {
-    let mut wanted = Vec::new();
-    collect_discriminators(document, &mut wanted);
-    for (property, target) in wanted {
-        let name = target.trim_start_matches("#/components/schemas/");
-        let pointer = format!("/components/schemas/{}", escape_pointer(name));
-        let schema = document
-            .pointer_mut(&pointer)
-            .and_then(Value::as_object_mut)
-            .with_context(|| format!("discriminator mapping target {target} does not exist"))?;
-        if !schema
-            .get("properties")
-            .and_then(Value::as_object)
-            .is_some_and(|props| props.contains_key(&property))
-        {
-            bail!(
-                "{pointer}: discriminator property `{property}` is not a property of the variant"
-            );
-        }
-        let required = schema
-            .entry("required")
-            .or_insert_with(|| Value::Array(Vec::new()));
-        if let Value::Array(required) = required
-            && !required
-                .iter()
-                .any(|r| r.as_str() == Some(property.as_str()))
-        {
-            required.push(Value::String(property.clone()));
-        }
-    }
-    Ok(())
-}
-
-fn collect_discriminators(value: &Value, out: &mut Vec<(String, String)>) {
-    match value {
-        Value::Object(map) => {
-            if let Some(discriminator) = map.get("discriminator")
-                && let Some(property) = discriminator.get("propertyName").and_then(Value::as_str)
-                && let Some(mapping) = discriminator.get("mapping").and_then(Value::as_object)
-            {
-                for target in mapping.values().filter_map(Value::as_str) {
-                    out.push((property.to_owned(), target.to_owned()));
-                }
-            }
-            map.values().for_each(|v| collect_discriminators(v, out));
-        }
-        Value::Array(items) => items.iter().for_each(|v| collect_discriminators(v, out)),
-        _ => {}
-    }
 }
 
 fn drop_redundant_enum_defaults(value: &mut Value) {
@@ -836,34 +781,6 @@ mod tests {
         assert_eq!(
             parameters[1]["schema"]["type"], "array",
             "only query parameters"
-        );
-    }
-
-    #[test]
-    fn discriminator_properties_become_required_in_mapped_variants() {
-        let mut doc = json!({ "components": { "schemas": {
-            "Holder": { "properties": { "config": {
-                "oneOf": [ { "$ref": "#/components/schemas/A" } ],
-                "discriminator": { "propertyName": "type",
-                                   "mapping": { "a": "#/components/schemas/A" } } } } },
-            "A": { "type": "object", "required": ["x"],
-                   "properties": { "x": {}, "type": { "enum": ["a"], "default": "a" } } }
-        } } });
-        require_discriminators(&mut doc).expect("required");
-        assert_eq!(
-            doc["components"]["schemas"]["A"]["required"],
-            json!(["x", "type"])
-        );
-
-        let mut missing = json!({ "components": { "schemas": {
-            "Holder": { "discriminator": { "propertyName": "kind",
-                                           "mapping": { "a": "#/components/schemas/A" } } },
-            "A": { "properties": { "x": {} } }
-        } } });
-        let err = require_discriminators(&mut missing).expect_err("no such property");
-        assert!(
-            err.to_string().contains("`kind` is not a property"),
-            "{err}"
         );
     }
 

@@ -8,6 +8,7 @@
 //!   result, and [`Error`] is the one error type.
 #![deny(missing_docs)]
 
+mod discriminator;
 mod error;
 mod load;
 mod openapi;
@@ -20,6 +21,7 @@ use std::path::Path;
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
+pub use discriminator::require_discriminators;
 pub use error::Error;
 pub use load::{Format, load, parse};
 pub use openapi::to_openapiv3;

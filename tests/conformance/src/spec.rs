@@ -187,65 +187,6 @@ pub fn operations(document: &Value) -> Result<Vec<SpecOperation>, String> {
     Ok(out)
 }
 
-/// The document as OpenAPI reads it for conformance: every discriminator
-/// property made required in the variants its mapping names.
-///
-/// OpenAPI 3.0 says the discriminator property MUST be present in the
-/// payload, but pydantic leaves a tag with a default out of `required`; the
-/// generated client follows OpenAPI (its generator view makes the tag
-/// required, see `ARCHITECTURE.md`), and so does the suite. Mapping targets
-/// that do not exist or lack the property are left alone (the generator
-/// rejects them).
-pub fn require_discriminators(document: &Value) -> Value {
-    let mut wanted = Vec::new();
-    collect_discriminators(document, &mut wanted);
-    let mut out = document.clone();
-    for (property, target) in wanted {
-        let Some(schema) = target
-            .strip_prefix('#')
-            .and_then(|pointer| out.pointer_mut(pointer))
-            .and_then(Value::as_object_mut)
-        else {
-            continue;
-        };
-        let has_property = schema
-            .get("properties")
-            .and_then(Value::as_object)
-            .is_some_and(|p| p.contains_key(&property));
-        if !has_property {
-            continue;
-        }
-        if let Value::Array(required) = schema
-            .entry("required")
-            .or_insert_with(|| Value::Array(Vec::new()))
-            && !required
-                .iter()
-                .any(|r| r.as_str() == Some(property.as_str()))
-        {
-            required.push(Value::String(property));
-        }
-    }
-    out
-}
-
-fn collect_discriminators(value: &Value, out: &mut Vec<(String, String)>) {
-    match value {
-        Value::Object(map) => {
-            if let Some(discriminator) = map.get("discriminator")
-                && let Some(property) = discriminator.get("propertyName").and_then(Value::as_str)
-                && let Some(mapping) = discriminator.get("mapping").and_then(Value::as_object)
-            {
-                for target in mapping.values().filter_map(Value::as_str) {
-                    out.push((property.to_owned(), target.to_owned()));
-                }
-            }
-            map.values().for_each(|v| collect_discriminators(v, out));
-        }
-        Value::Array(items) => items.iter().for_each(|v| collect_discriminators(v, out)),
-        _ => {}
-    }
-}
-
 /// The component schemas of `document`, by their spec names, in document
 /// order.
 pub fn component_schemas(document: &Value) -> Vec<(&str, &Value)> {

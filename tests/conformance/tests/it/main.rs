@@ -43,7 +43,7 @@ pub(crate) fn workspace_root() -> PathBuf {
 
 /// The normalized spec document, prepared once, as OpenAPI reads it:
 /// discriminator properties required (see
-/// `linkt_conformance::spec::require_discriminators`).
+/// `linkt_spec::require_discriminators`, which the generator applies too).
 pub(crate) fn document() -> &'static Value {
     static DOCUMENT: OnceLock<Value> = OnceLock::new();
     DOCUMENT.get_or_init(|| {
@@ -53,7 +53,9 @@ pub(crate) fn document() -> &'static Value {
             Some(&root.join(linkt_conformance::OVERLAY_FILE)),
         )
         .expect("the spec prepares");
-        linkt_conformance::spec::require_discriminators(&prepared.document)
+        let mut document = prepared.document;
+        linkt_spec::require_discriminators(&mut document).expect("discriminators resolve");
+        document
     })
 }
 
