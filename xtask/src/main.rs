@@ -3,6 +3,8 @@
 //! ```text
 //! cargo xtask generate [--check]   regenerate the client crates from spec/
 //! cargo xtask normalize [--out F]  write the normalized OpenAPI 3.0 document
+//! cargo xtask conformance          the conformance coverage gate
+//! cargo xtask bench [--smoke]      the client against plain reqwest
 //! ```
 //!
 //! Everything that turns `spec/` into Rust lives in [`codegen`]; this file only
@@ -11,7 +13,9 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+mod bench;
 mod codegen;
+mod conformance;
 
 const USAGE: &str = "\
 usage: cargo xtask <command>
@@ -20,6 +24,8 @@ commands:
   generate [--check]    regenerate crates/linkt, linkt-httpmock and linkt-cli from spec/
                         (--check writes nothing and fails when the committed code is stale)
   normalize [--out F]   write the normalized OpenAPI 3.0 document (default: stdout)
+  conformance           print the conformance coverage table; fails on anything uncovered
+  bench [--smoke]       benchmark the client against plain reqwest (see BENCHMARKS.md)
 ";
 
 fn main() -> ExitCode {
@@ -30,6 +36,8 @@ fn main() -> ExitCode {
         ["generate", "--check"] => codegen::generate(codegen::Mode::Check).map(|_| ()),
         ["normalize"] => codegen::normalize(None),
         ["normalize", "--out", path] => codegen::normalize(Some(PathBuf::from(path))),
+        ["conformance"] => conformance::run(),
+        ["bench", rest @ ..] => bench::run(rest),
         ["help" | "--help" | "-h"] | [] => {
             eprint!("{USAGE}");
             return ExitCode::SUCCESS;

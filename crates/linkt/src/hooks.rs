@@ -64,12 +64,12 @@ impl ClientHooks<ClientState> for Client {
         request: reqwest::Request,
         info: &OperationInfo,
     ) -> reqwest::Result<reqwest::Response> {
-        let path = Operation::find(info.operation_id).map_or("", |op| op.path);
+        // Field values are evaluated only when a subscriber enables the span.
         let span = tracing::info_span!(
             "linkt.call",
             operation = info.operation_id,
             method = %request.method(),
-            path,
+            path = Operation::find(info.operation_id).map_or("", |op| op.path),
             status = Empty,
             attempts = Empty,
             elapsed_ms = Empty,
@@ -87,17 +87,34 @@ impl Client {
         operation_id: &'static str,
     ) -> reqwest::Result<reqwest::Response> {
         let state = self.inner();
-        let started = Instant::now();
+        let span = tracing::Span::current();
+        // A span that no subscriber enabled is left alone: recording on it
+        // would still look each field up by name, and read the clock for
+        // nothing.
+        let recording = !span.is_disabled();
+        let started = recording.then(Instant::now);
         let method = request.method().clone();
         let (value, attempts) = match Replayable::new(&request) {
             // A streaming body cannot be sent twice: one attempt, no retries.
             None => (self.attempt(request).await, 1),
             Some(replayable) => {
+                // The first attempt sends the request itself; only retries
+                // are rebuilt from the copy.
+                let mut first = Some(request);
                 let attempted = linkt_backoff::run(
                     &state.retry,
                     &method,
                     Env::new(|delay| (state.sleep)(delay)),
-                    |number| self.attempt(replayable.request(number)),
+                    |number| {
+                        let request = match first.take() {
+                            Some(mut request) => {
+                                set_retry_count(&mut request, number);
+                                request
+                            }
+                            None => replayable.request(number),
+                        };
+                        self.attempt(request)
+                    },
                     |result| match result {
                         Ok(response) => Outcome::Response {
                             status: response.status(),
@@ -119,9 +136,10 @@ impl Client {
             }
         };
 
-        let span = tracing::Span::current();
-        span.record("attempts", attempts);
-        span.record("elapsed_ms", millis(started.elapsed()));
+        if let Some(started) = started {
+            span.record("attempts", attempts);
+            span.record("elapsed_ms", millis(started.elapsed()));
+        }
         let response = match value {
             Ok(response) => response,
             Err(err) => {
@@ -129,7 +147,9 @@ impl Client {
                 return Err(err);
             }
         };
-        span.record("status", response.status().as_u16());
+        if recording {
+            span.record("status", response.status().as_u16());
+        }
         if response.status().is_success() {
             return Ok(response);
         }
@@ -147,6 +167,9 @@ impl Client {
             }
         }
         let response = self.client().execute(request).await?;
+        if !has_rate_limit_headers(response.headers()) {
+            return Ok(response);
+        }
         if let Some(rate_limit) = RateLimit::from_headers(response.headers(), SystemTime::now()) {
             if let Some(limiter) = &state.limiter {
                 limiter.observe(&rate_limit, Instant::now());
@@ -165,8 +188,30 @@ impl Client {
 pub(crate) const RETRY_COUNT_HEADER: http::HeaderName =
     http::HeaderName::from_static("x-linkt-retry-count");
 
-/// The parts of a request with an in-memory body, from which each attempt
-/// builds a fresh `reqwest::Request`.
+/// Sets [`RETRY_COUNT_HEADER`] to `number - 1` for attempt `number` (from 1).
+fn set_retry_count(request: &mut reqwest::Request, number: u32) {
+    // Static values for the usual counts: no allocation on the hot path.
+    const COUNTS: [&str; 10] = ["0", "1", "2", "3", "4", "5", "6", "7", "8", "9"];
+    let retries = number.saturating_sub(1);
+    let value = match COUNTS.get(retries as usize) {
+        Some(count) => HeaderValue::from_static(count),
+        None => HeaderValue::from(retries),
+    };
+    request.headers_mut().insert(RETRY_COUNT_HEADER, value);
+}
+
+/// Whether a response carries any header that [`RateLimit::from_headers`]
+/// reads (all of them start with `ratelimit` or `x-ratelimit`): a scan of the
+/// names, so that the usual response without them costs no lookups.
+fn has_rate_limit_headers(headers: &http::HeaderMap) -> bool {
+    headers.keys().any(|name| {
+        let name = name.as_str();
+        name.starts_with("ratelimit") || name.starts_with("x-ratelimit")
+    })
+}
+
+/// The parts of a request with an in-memory body, from which each retry
+/// builds a fresh `reqwest::Request` (the first attempt sends the original).
 struct Replayable {
     method: http::Method,
     url: reqwest::Url,
@@ -198,10 +243,7 @@ impl Replayable {
     fn request(&self, number: u32) -> reqwest::Request {
         let mut request = reqwest::Request::new(self.method.clone(), self.url.clone());
         *request.headers_mut() = self.headers.clone();
-        request.headers_mut().insert(
-            RETRY_COUNT_HEADER,
-            HeaderValue::from(number.saturating_sub(1)),
-        );
+        set_retry_count(&mut request, number);
         *request.body_mut() = self.body.clone().map(reqwest::Body::from);
         *request.timeout_mut() = self.timeout;
         *request.version_mut() = self.version;
@@ -247,4 +289,125 @@ async fn record_failure(
         body,
     });
     Ok(reqwest::Response::from(rebuilt))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn single(name: &'static str, value: &'static str) -> http::HeaderMap {
+        let mut headers = http::HeaderMap::new();
+        headers.insert(
+            http::HeaderName::from_static(name),
+            HeaderValue::from_static(value),
+        );
+        headers
+    }
+
+    #[test]
+    fn the_rate_limit_prefilter_lets_through_every_header_the_parser_reads() {
+        let now = SystemTime::now();
+        let cases = [
+            ("ratelimit", "limit=100, remaining=50, reset=30"),
+            ("ratelimit-policy", "100;w=60"),
+            ("ratelimit-limit", "100"),
+            ("ratelimit-remaining", "5"),
+            ("ratelimit-reset", "30"),
+            ("x-ratelimit-limit", "100"),
+            ("x-ratelimit-remaining", "5"),
+            ("x-ratelimit-reset", "30"),
+            ("retry-after", "5"),
+            ("retry-after-ms", "500"),
+            ("x-request-id", "req_123"),
+            ("content-type", "application/json"),
+        ];
+        for (name, value) in cases {
+            let headers = single(name, value);
+            if RateLimit::from_headers(&headers, now).is_some() {
+                assert!(has_rate_limit_headers(&headers), "{name} was filtered out");
+            }
+        }
+        for (name, value) in &cases[..8] {
+            assert!(has_rate_limit_headers(&single(name, value)), "{name}");
+        }
+        for (name, value) in &cases[8..] {
+            assert!(!has_rate_limit_headers(&single(name, value)), "{name}");
+        }
+    }
+
+    /// A `tracing` writer into a shared buffer.
+    #[derive(Clone, Default)]
+    struct Buffer(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+
+    impl std::io::Write for Buffer {
+        fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+            self.0
+                .lock()
+                .map_err(|_| std::io::Error::other("poisoned"))?
+                .extend_from_slice(bytes);
+            Ok(bytes.len())
+        }
+
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn an_enabled_call_span_records_status_attempts_and_elapsed_time() {
+        let server = httpmock::MockServer::start();
+        server.mock(|when, then| {
+            when.method("DELETE").path("/v1/icp/abc");
+            then.status(204);
+        });
+        let client = Client::builder()
+            .api_key(linkt_auth::ApiKey::new("lk_test_0123456789").expect("a valid key"))
+            .base_url(server.base_url())
+            .build()
+            .expect("a client");
+        let buffer = Buffer::default();
+        let writer = buffer.clone();
+        let subscriber = tracing_subscriber::fmt()
+            .with_writer(move || writer.clone())
+            .with_span_events(tracing_subscriber::fmt::format::FmtSpan::CLOSE)
+            .with_max_level(tracing::Level::INFO)
+            .finish();
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("a runtime");
+        tracing::subscriber::with_default(subscriber, || {
+            runtime.block_on(async {
+                client.icp_delete().icp_id("abc").send().await.expect("204");
+            });
+        });
+        let logs =
+            String::from_utf8(buffer.0.lock().expect("not poisoned").clone()).expect("utf-8 logs");
+        for expected in [
+            "linkt.call",
+            "operation=\"icp_delete\"",
+            "status=204",
+            "attempts=1",
+            "elapsed_ms=",
+        ] {
+            assert!(logs.contains(expected), "{expected} missing from {logs}");
+        }
+    }
+
+    #[test]
+    fn the_retry_count_header_is_the_attempt_number_minus_one() {
+        for number in [1_u32, 2, 3, 10, 11, 250] {
+            let mut request = reqwest::Request::new(
+                http::Method::GET,
+                reqwest::Url::parse("http://127.0.0.1/v1/icp").expect("a valid url"),
+            );
+            set_retry_count(&mut request, number);
+            let expected = (number - 1).to_string();
+            assert_eq!(
+                request.headers().get(RETRY_COUNT_HEADER),
+                Some(&HeaderValue::from_str(&expected).expect("digits")),
+                "attempt {number}"
+            );
+        }
+    }
 }
