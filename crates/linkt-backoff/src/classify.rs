@@ -41,6 +41,11 @@ pub const X_SHOULD_RETRY: &str = "x-should-retry";
 /// `Retry-After`.
 pub const RETRY_AFTER_MS: &str = "retry-after-ms";
 
+/// [`X_SHOULD_RETRY`] and [`RETRY_AFTER_MS`] as header names, so lookups
+/// need not parse the name on every response.
+static X_SHOULD_RETRY_NAME: http::HeaderName = http::HeaderName::from_static(X_SHOULD_RETRY);
+static RETRY_AFTER_MS_NAME: http::HeaderName = http::HeaderName::from_static(RETRY_AFTER_MS);
+
 /// What one attempt produced, as far as retrying is concerned.
 #[derive(Debug, Clone, Copy)]
 pub enum Outcome<'a> {
@@ -214,7 +219,7 @@ pub fn is_idempotent(method: &Method) -> bool {
 /// `false` (ignoring ASCII case and surrounding whitespace), `None` when the
 /// header is absent or holds anything else.
 pub fn should_retry_header(headers: &HeaderMap) -> Option<bool> {
-    let value = headers.get(X_SHOULD_RETRY)?.to_str().ok()?.trim();
+    let value = headers.get(&X_SHOULD_RETRY_NAME)?.to_str().ok()?.trim();
     if value.eq_ignore_ascii_case("true") {
         Some(true)
     } else if value.eq_ignore_ascii_case("false") {
@@ -244,13 +249,13 @@ pub fn should_retry_header(headers: &HeaderMap) -> Option<bool> {
 /// This function does not apply a cap; the policy does.
 pub fn server_delay(headers: &HeaderMap, now: SystemTime) -> Option<Duration> {
     let text = |name| headers.get(name).and_then(|v| v.to_str().ok());
-    if let Some(delay) = text(RETRY_AFTER_MS)
+    if let Some(delay) = text(&RETRY_AFTER_MS_NAME)
         .and_then(parse_finite)
         .and_then(|ms| positive_seconds(ms / 1000.0))
     {
         return Some(delay);
     }
-    let retry_after = text(RETRY_AFTER.as_str())?;
+    let retry_after = text(&RETRY_AFTER)?;
     match parse_finite(retry_after) {
         Some(seconds) => positive_seconds(seconds),
         None if looks_numeric(retry_after) => None,

@@ -300,12 +300,24 @@ impl RetryPolicy {
         now: SystemTime,
         jitter: &mut impl Jitter,
     ) -> Decision {
+        let classified = outcome.classify();
+        // A success carries no delay worth reading: skip the header parsing
+        // on the path every successful call takes.
+        if let Retryable::Final {
+            reason: reason @ StopReason::Success(_),
+        } = classified
+        {
+            return Decision::Stop {
+                reason,
+                server_delay: None,
+            };
+        }
         let server_delay = outcome.server_delay(now);
         let stop = |reason| Decision::Stop {
             reason,
             server_delay,
         };
-        let (reason, unprocessed) = match outcome.classify() {
+        let (reason, unprocessed) = match classified {
             Retryable::Final { reason } => return stop(reason),
             Retryable::Transient {
                 reason,
