@@ -81,6 +81,15 @@ impl RateLimit {
     /// turns a reset given as a timestamp into a duration. `None` when no
     /// field could be read.
     pub fn from_headers(headers: &HeaderMap, now: SystemTime) -> Option<Self> {
+        // Most responses carry none of these headers: skip every lookup then.
+        if !carries_rate_limit(headers) {
+            return None;
+        }
+        Self::parse_all(headers, now)
+    }
+
+    /// [`Self::from_headers`] without the scan that skips it.
+    fn parse_all(headers: &HeaderMap, now: SystemTime) -> Option<Self> {
         let text = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
         let mut found = Self::default();
         if let Some(value) = text("ratelimit") {
@@ -345,9 +354,58 @@ fn unquote(item: &str) -> Option<String> {
     Some(out)
 }
 
+/// Whether any header is one [`RateLimit::from_headers`] reads (all start with
+/// `ratelimit` or `x-ratelimit`); a cheap scan of the names.
+fn carries_rate_limit(headers: &HeaderMap) -> bool {
+    headers.keys().any(|name| {
+        let name = name.as_str();
+        name.starts_with("ratelimit") || name.starts_with("x-ratelimit")
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn single(name: &'static str, value: &'static str) -> HeaderMap {
+        let mut headers = HeaderMap::new();
+        headers.insert(
+            http::HeaderName::from_static(name),
+            http::HeaderValue::from_static(value),
+        );
+        headers
+    }
+
+    #[test]
+    fn the_rate_limit_prefilter_lets_through_every_header_the_parser_reads() {
+        let now = SystemTime::now();
+        let cases = [
+            ("ratelimit", "limit=100, remaining=50, reset=30"),
+            ("ratelimit-policy", "100;w=60"),
+            ("ratelimit-limit", "100"),
+            ("ratelimit-remaining", "5"),
+            ("ratelimit-reset", "30"),
+            ("x-ratelimit-limit", "100"),
+            ("x-ratelimit-remaining", "5"),
+            ("x-ratelimit-reset", "30"),
+            ("retry-after", "5"),
+            ("retry-after-ms", "500"),
+            ("x-request-id", "req_123"),
+            ("content-type", "application/json"),
+        ];
+        for (name, value) in cases {
+            let headers = single(name, value);
+            if RateLimit::parse_all(&headers, now).is_some() {
+                assert!(carries_rate_limit(&headers), "{name} was filtered out");
+            }
+        }
+        for (name, value) in &cases[..8] {
+            assert!(carries_rate_limit(&single(name, value)), "{name}");
+        }
+        for (name, value) in &cases[8..] {
+            assert!(!carries_rate_limit(&single(name, value)), "{name}");
+        }
+    }
 
     #[test]
     fn split_respects_quotes_and_escapes() {

@@ -167,9 +167,6 @@ impl Client {
             }
         }
         let response = self.client().execute(request).await?;
-        if !has_rate_limit_headers(response.headers()) {
-            return Ok(response);
-        }
         if let Some(rate_limit) = RateLimit::from_headers(response.headers(), SystemTime::now()) {
             if let Some(limiter) = &state.limiter {
                 limiter.observe(&rate_limit, Instant::now());
@@ -198,16 +195,6 @@ fn set_retry_count(request: &mut reqwest::Request, number: u32) {
         None => HeaderValue::from(retries),
     };
     request.headers_mut().insert(RETRY_COUNT_HEADER, value);
-}
-
-/// Whether a response carries any header that [`RateLimit::from_headers`]
-/// reads (all of them start with `ratelimit` or `x-ratelimit`): a scan of the
-/// names, so that the usual response without them costs no lookups.
-fn has_rate_limit_headers(headers: &http::HeaderMap) -> bool {
-    headers.keys().any(|name| {
-        let name = name.as_str();
-        name.starts_with("ratelimit") || name.starts_with("x-ratelimit")
-    })
 }
 
 /// The parts of a request with an in-memory body, from which each retry
@@ -294,46 +281,6 @@ async fn record_failure(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn single(name: &'static str, value: &'static str) -> http::HeaderMap {
-        let mut headers = http::HeaderMap::new();
-        headers.insert(
-            http::HeaderName::from_static(name),
-            HeaderValue::from_static(value),
-        );
-        headers
-    }
-
-    #[test]
-    fn the_rate_limit_prefilter_lets_through_every_header_the_parser_reads() {
-        let now = SystemTime::now();
-        let cases = [
-            ("ratelimit", "limit=100, remaining=50, reset=30"),
-            ("ratelimit-policy", "100;w=60"),
-            ("ratelimit-limit", "100"),
-            ("ratelimit-remaining", "5"),
-            ("ratelimit-reset", "30"),
-            ("x-ratelimit-limit", "100"),
-            ("x-ratelimit-remaining", "5"),
-            ("x-ratelimit-reset", "30"),
-            ("retry-after", "5"),
-            ("retry-after-ms", "500"),
-            ("x-request-id", "req_123"),
-            ("content-type", "application/json"),
-        ];
-        for (name, value) in cases {
-            let headers = single(name, value);
-            if RateLimit::from_headers(&headers, now).is_some() {
-                assert!(has_rate_limit_headers(&headers), "{name} was filtered out");
-            }
-        }
-        for (name, value) in &cases[..8] {
-            assert!(has_rate_limit_headers(&single(name, value)), "{name}");
-        }
-        for (name, value) in &cases[8..] {
-            assert!(!has_rate_limit_headers(&single(name, value)), "{name}");
-        }
-    }
 
     /// A `tracing` writer into a shared buffer.
     #[derive(Clone, Default)]
