@@ -8,6 +8,7 @@
 //!   normalized document to progenitor's reach, each documented below and in
 //!   `ARCHITECTURE.md`;
 //! * progenitor's settings ([`settings`]);
+//! * the rewrite of the client's request path ([`request_path`]);
 //! * rendering, the do-not-edit header, and the freshness check.
 
 use std::fmt::Write as _;
@@ -18,6 +19,8 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
 use serde_json::{Map, Value, json};
+
+use crate::request_path;
 
 /// Whether `generate` writes files or only compares them.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -181,13 +184,15 @@ fn render_all(inputs: &Inputs) -> Result<Outputs> {
         progenitor::Generator::new(&settings()).cli(&openapi, "linkt")
     })?;
 
+    let mut client = parse(client)?;
+    request_path::rewrite(&mut client).context("rewriting the client's request path")?;
     let client_src = format!(
         "{header}{}\n{}",
-        unparse(client)?,
+        unparse(&client),
         operations_table(&view.operations)
     );
-    let httpmock_src = format!("{header}{}", unparse(httpmock)?);
-    let cli_src = format!("{header}{}", cli_fixups(&unparse(cli)?)?);
+    let httpmock_src = format!("{header}{}", unparse(&parse(httpmock)?));
+    let cli_src = format!("{header}{}", cli_fixups(&unparse(&parse(cli)?))?);
     Ok(Outputs {
         files: vec![
             (CLIENT_OUT, client_src),
@@ -245,15 +250,17 @@ where
     }
 }
 
-/// Formats the generated tokens with prettyplease (stable, deterministic).
+fn parse(tokens: proc_macro2::TokenStream) -> Result<syn::File> {
+    syn::parse2(tokens).context("progenitor produced tokens that do not parse")
+}
+
+/// Formats generated code with prettyplease (stable, deterministic).
 ///
 /// progenitor documents each builder with an `ignore` code block sketching its
 /// use; those sketches are not compilable, so they are rendered as `text`
 /// blocks rather than counted as ignored doctests.
-fn unparse(tokens: proc_macro2::TokenStream) -> Result<String> {
-    let file: syn::File =
-        syn::parse2(tokens).context("progenitor produced tokens that do not parse")?;
-    Ok(prettyplease::unparse(&file).replace("```ignore\n", "```text\n"))
+fn unparse(file: &syn::File) -> String {
+    prettyplease::unparse(file).replace("```ignore\n", "```text\n")
 }
 
 /// Makes progenitor's CLI compile against this client; fails if progenitor's

@@ -16,6 +16,7 @@ use std::process::ExitCode;
 mod bench;
 mod codegen;
 mod conformance;
+mod request_path;
 
 const USAGE: &str = "\
 usage: cargo xtask <command>

@@ -11,7 +11,7 @@ use std::time::{Duration, Instant, SystemTime};
 
 use http::Method;
 
-use crate::classify::Outcome;
+use crate::classify::{Outcome, Retryable};
 use crate::jitter::{Jitter, RandomJitter};
 use crate::policy::{Decision, RetryPolicy};
 use crate::reason::{RetryReason, StopReason};
@@ -198,10 +198,25 @@ where
     loop {
         let number = retries_done.saturating_add(1);
         let value = attempt(number).await;
+        let outcome = classify(&value);
+        // The path almost every call takes: a success ends the loop, with no
+        // clock read and no policy arithmetic.
+        if let Retryable::Final {
+            reason: stop @ StopReason::Success(_),
+        } = outcome.classify()
+        {
+            return Attempted {
+                value,
+                attempts: number,
+                stop,
+                server_delay: None,
+                total_sleep,
+            };
+        }
         let elapsed = env.clock.instant().saturating_duration_since(start);
         let decision = policy.decide(
             method,
-            &classify(&value),
+            &outcome,
             retries_done,
             elapsed,
             env.clock.now(),

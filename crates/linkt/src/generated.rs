@@ -15725,6 +15725,8 @@ let response = client.files_retrieve()
 /// Types for composing operation parameters.
 #[allow(clippy::all)]
 pub mod builder {
+    #[allow(unused_imports)]
+    use crate::support::ToPathSegment as _;
     use super::types;
     #[allow(unused_imports)]
     use super::{
@@ -15824,14 +15826,6 @@ pub mod builder {
             let page_size = page_size.map_err(Error::InvalidRequest)?;
             let sort_by = sort_by.map_err(Error::InvalidRequest)?;
             let url = format!("{}/v1/icp", client.baseurl,);
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -15845,7 +15839,6 @@ pub mod builder {
                 .query(&progenitor_client::QueryParam::new("page", &page))
                 .query(&progenitor_client::QueryParam::new("page_size", &page_size))
                 .query(&progenitor_client::QueryParam::new("sort_by", &sort_by))
-                .headers(header_map)
                 .build()?;
             let info = OperationInfo {
                 operation_id: "icp_list",
@@ -15855,7 +15848,7 @@ pub mod builder {
             client.post(&result, &info).await?;
             let response = result?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
+                200u16 => crate::support::json(response).await,
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
@@ -15908,14 +15901,6 @@ pub mod builder {
                 })
                 .map_err(Error::InvalidRequest)?;
             let url = format!("{}/v1/icp", client.baseurl,);
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -15925,7 +15910,6 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .json(&body)
-                .headers(header_map)
                 .build()?;
             let info = OperationInfo {
                 operation_id: "icp_create",
@@ -15935,7 +15919,7 @@ pub mod builder {
             client.post(&result, &info).await?;
             let response = result?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
+                200u16 => crate::support::json(response).await,
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
@@ -15971,17 +15955,7 @@ pub mod builder {
         pub async fn send(self) -> Result<ResponseValue<types::IcpResponse>, Error<()>> {
             let Self { client, icp_id } = self;
             let icp_id = icp_id.map_err(Error::InvalidRequest)?;
-            let url = format!(
-                "{}/v1/icp/{}", client.baseurl, encode_path(& icp_id.to_string()),
-            );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
+            let url = format!("{}/v1/icp/{}", client.baseurl, icp_id.to_path_segment(),);
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -15990,7 +15964,6 @@ pub mod builder {
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
-                .headers(header_map)
                 .build()?;
             let info = OperationInfo {
                 operation_id: "icp_retrieve",
@@ -16000,7 +15973,7 @@ pub mod builder {
             client.post(&result, &info).await?;
             let response = result?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
+                200u16 => crate::support::json(response).await,
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
@@ -16067,17 +16040,7 @@ pub mod builder {
                     types::UpdateIcpRequest::try_from(v).map_err(|e| e.to_string())
                 })
                 .map_err(Error::InvalidRequest)?;
-            let url = format!(
-                "{}/v1/icp/{}", client.baseurl, encode_path(& icp_id.to_string()),
-            );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
+            let url = format!("{}/v1/icp/{}", client.baseurl, icp_id.to_path_segment(),);
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -16087,7 +16050,6 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .json(&body)
-                .headers(header_map)
                 .build()?;
             let info = OperationInfo {
                 operation_id: "icp_update",
@@ -16097,7 +16059,7 @@ pub mod builder {
             client.post(&result, &info).await?;
             let response = result?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
+                200u16 => crate::support::json(response).await,
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
@@ -16133,19 +16095,9 @@ pub mod builder {
         pub async fn send(self) -> Result<ResponseValue<()>, Error<()>> {
             let Self { client, icp_id } = self;
             let icp_id = icp_id.map_err(Error::InvalidRequest)?;
-            let url = format!(
-                "{}/v1/icp/{}", client.baseurl, encode_path(& icp_id.to_string()),
-            );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
+            let url = format!("{}/v1/icp/{}", client.baseurl, icp_id.to_path_segment(),);
             #[allow(unused_mut)]
-            let mut request = client.client.delete(url).headers(header_map).build()?;
+            let mut request = client.client.delete(url).build()?;
             let info = OperationInfo {
                 operation_id: "icp_delete",
             };
@@ -16154,7 +16106,7 @@ pub mod builder {
             client.post(&result, &info).await?;
             let response = result?;
             match response.status().as_u16() {
-                204u16 => Ok(ResponseValue::empty(response)),
+                204u16 => Ok(crate::support::empty(response)),
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
@@ -16193,17 +16145,8 @@ pub mod builder {
             let Self { client, icp_id } = self;
             let icp_id = icp_id.map_err(Error::InvalidRequest)?;
             let url = format!(
-                "{}/v1/icp/{}/active_runs", client.baseurl, encode_path(& icp_id
-                .to_string()),
+                "{}/v1/icp/{}/active_runs", client.baseurl, icp_id.to_path_segment(),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -16212,7 +16155,6 @@ pub mod builder {
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
-                .headers(header_map)
                 .build()?;
             let info = OperationInfo {
                 operation_id: "icp_get_active_runs",
@@ -16222,7 +16164,7 @@ pub mod builder {
             client.post(&result, &info).await?;
             let response = result?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
+                200u16 => crate::support::json(response).await,
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
@@ -16333,14 +16275,6 @@ pub mod builder {
             let page_size = page_size.map_err(Error::InvalidRequest)?;
             let sort_by = sort_by.map_err(Error::InvalidRequest)?;
             let url = format!("{}/v1/sheet", client.baseurl,);
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -16355,7 +16289,6 @@ pub mod builder {
                 .query(&progenitor_client::QueryParam::new("page", &page))
                 .query(&progenitor_client::QueryParam::new("page_size", &page_size))
                 .query(&progenitor_client::QueryParam::new("sort_by", &sort_by))
-                .headers(header_map)
                 .build()?;
             let info = OperationInfo {
                 operation_id: "sheet_list",
@@ -16365,7 +16298,7 @@ pub mod builder {
             client.post(&result, &info).await?;
             let response = result?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
+                200u16 => crate::support::json(response).await,
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
@@ -16418,14 +16351,6 @@ pub mod builder {
                 })
                 .map_err(Error::InvalidRequest)?;
             let url = format!("{}/v1/sheet", client.baseurl,);
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -16435,7 +16360,6 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .json(&body)
-                .headers(header_map)
                 .build()?;
             let info = OperationInfo {
                 operation_id: "sheet_create",
@@ -16445,7 +16369,7 @@ pub mod builder {
             client.post(&result, &info).await?;
             let response = result?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
+                200u16 => crate::support::json(response).await,
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
@@ -16482,16 +16406,8 @@ pub mod builder {
             let Self { client, sheet_id } = self;
             let sheet_id = sheet_id.map_err(Error::InvalidRequest)?;
             let url = format!(
-                "{}/v1/sheet/{}", client.baseurl, encode_path(& sheet_id.to_string()),
+                "{}/v1/sheet/{}", client.baseurl, sheet_id.to_path_segment(),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -16500,7 +16416,6 @@ pub mod builder {
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
-                .headers(header_map)
                 .build()?;
             let info = OperationInfo {
                 operation_id: "sheet_retrieve",
@@ -16510,7 +16425,7 @@ pub mod builder {
             client.post(&result, &info).await?;
             let response = result?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
+                200u16 => crate::support::json(response).await,
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
@@ -16578,23 +16493,10 @@ pub mod builder {
                 })
                 .map_err(Error::InvalidRequest)?;
             let url = format!(
-                "{}/v1/sheet/{}", client.baseurl, encode_path(& sheet_id.to_string()),
+                "{}/v1/sheet/{}", client.baseurl, sheet_id.to_path_segment(),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
             #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .put(url)
-                .json(&body)
-                .headers(header_map)
-                .build()?;
+            let mut request = client.client.put(url).json(&body).build()?;
             let info = OperationInfo {
                 operation_id: "sheet_update",
             };
@@ -16603,7 +16505,7 @@ pub mod builder {
             client.post(&result, &info).await?;
             let response = result?;
             match response.status().as_u16() {
-                204u16 => Ok(ResponseValue::empty(response)),
+                204u16 => Ok(crate::support::empty(response)),
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
@@ -16640,18 +16542,10 @@ pub mod builder {
             let Self { client, sheet_id } = self;
             let sheet_id = sheet_id.map_err(Error::InvalidRequest)?;
             let url = format!(
-                "{}/v1/sheet/{}", client.baseurl, encode_path(& sheet_id.to_string()),
+                "{}/v1/sheet/{}", client.baseurl, sheet_id.to_path_segment(),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
             #[allow(unused_mut)]
-            let mut request = client.client.delete(url).headers(header_map).build()?;
+            let mut request = client.client.delete(url).build()?;
             let info = OperationInfo {
                 operation_id: "sheet_delete",
             };
@@ -16660,7 +16554,7 @@ pub mod builder {
             client.post(&result, &info).await?;
             let response = result?;
             match response.status().as_u16() {
-                204u16 => Ok(ResponseValue::empty(response)),
+                204u16 => Ok(crate::support::empty(response)),
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
@@ -16682,14 +16576,6 @@ pub mod builder {
         ) -> Result<ResponseValue<types::SchemaGetDefaultResponse>, Error<()>> {
             let Self { client } = self;
             let url = format!("{}/v1/sheet/schema/default", client.baseurl,);
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -16698,7 +16584,6 @@ pub mod builder {
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
-                .headers(header_map)
                 .build()?;
             let info = OperationInfo {
                 operation_id: "sheet_schema_get_default",
@@ -16708,7 +16593,7 @@ pub mod builder {
             client.post(&result, &info).await?;
             let response = result?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
+                200u16 => crate::support::json(response).await,
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
@@ -16730,14 +16615,6 @@ pub mod builder {
         ) -> Result<ResponseValue<types::SchemaGetFieldDefinitionsResponse>, Error<()>> {
             let Self { client } = self;
             let url = format!("{}/v1/sheet/schema/field", client.baseurl,);
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -16746,7 +16623,6 @@ pub mod builder {
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
-                .headers(header_map)
                 .build()?;
             let info = OperationInfo {
                 operation_id: "sheet_schema_get_field_definitions",
@@ -16756,7 +16632,7 @@ pub mod builder {
             client.post(&result, &info).await?;
             let response = result?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
+                200u16 => crate::support::json(response).await,
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
@@ -16795,17 +16671,8 @@ pub mod builder {
             let Self { client, sheet_id } = self;
             let sheet_id = sheet_id.map_err(Error::InvalidRequest)?;
             let url = format!(
-                "{}/v1/sheet/schema/{}", client.baseurl, encode_path(& sheet_id
-                .to_string()),
+                "{}/v1/sheet/schema/{}", client.baseurl, sheet_id.to_path_segment(),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -16814,7 +16681,6 @@ pub mod builder {
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
-                .headers(header_map)
                 .build()?;
             let info = OperationInfo {
                 operation_id: "sheet_schema_get",
@@ -16824,7 +16690,7 @@ pub mod builder {
             client.post(&result, &info).await?;
             let response = result?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
+                200u16 => crate::support::json(response).await,
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
@@ -16894,24 +16760,10 @@ pub mod builder {
                 })
                 .map_err(Error::InvalidRequest)?;
             let url = format!(
-                "{}/v1/sheet/schema/{}", client.baseurl, encode_path(& sheet_id
-                .to_string()),
+                "{}/v1/sheet/schema/{}", client.baseurl, sheet_id.to_path_segment(),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
             #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .put(url)
-                .json(&body)
-                .headers(header_map)
-                .build()?;
+            let mut request = client.client.put(url).json(&body).build()?;
             let info = OperationInfo {
                 operation_id: "sheet_schema_add_fields",
             };
@@ -16920,7 +16772,7 @@ pub mod builder {
             client.post(&result, &info).await?;
             let response = result?;
             match response.status().as_u16() {
-                204u16 => Ok(ResponseValue::empty(response)),
+                204u16 => Ok(crate::support::empty(response)),
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
@@ -16992,24 +16844,10 @@ pub mod builder {
                 })
                 .map_err(Error::InvalidRequest)?;
             let url = format!(
-                "{}/v1/sheet/schema/{}", client.baseurl, encode_path(& sheet_id
-                .to_string()),
+                "{}/v1/sheet/schema/{}", client.baseurl, sheet_id.to_path_segment(),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
             #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .delete(url)
-                .json(&body)
-                .headers(header_map)
-                .build()?;
+            let mut request = client.client.delete(url).json(&body).build()?;
             let info = OperationInfo {
                 operation_id: "sheet_schema_delete_fields",
             };
@@ -17018,7 +16856,7 @@ pub mod builder {
             client.post(&result, &info).await?;
             let response = result?;
             match response.status().as_u16() {
-                204u16 => Ok(ResponseValue::empty(response)),
+                204u16 => Ok(crate::support::empty(response)),
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
@@ -17212,14 +17050,6 @@ pub mod builder {
             let sheet_id = sheet_id.map_err(Error::InvalidRequest)?;
             let status = status.map_err(Error::InvalidRequest)?;
             let url = format!("{}/v1/entity", client.baseurl,);
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -17248,7 +17078,6 @@ pub mod builder {
                 .query(&progenitor_client::QueryParam::new("page_size", &page_size))
                 .query(&progenitor_client::QueryParam::new("sheet_id", &sheet_id))
                 .query(&progenitor_client::QueryParam::new("status", &status))
-                .headers(header_map)
                 .build()?;
             let info = OperationInfo {
                 operation_id: "entity_list",
@@ -17258,7 +17087,7 @@ pub mod builder {
             client.post(&result, &info).await?;
             let response = result?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
+                200u16 => crate::support::json(response).await,
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
@@ -17316,14 +17145,6 @@ pub mod builder {
                 })
                 .map_err(Error::InvalidRequest)?;
             let url = format!("{}/v1/entity/status/bulk", client.baseurl,);
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -17333,7 +17154,6 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .json(&body)
-                .headers(header_map)
                 .build()?;
             let info = OperationInfo {
                 operation_id: "entity_bulk_update_status",
@@ -17343,7 +17163,7 @@ pub mod builder {
             client.post(&result, &info).await?;
             let response = result?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
+                200u16 => crate::support::json(response).await,
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
@@ -17483,14 +17303,6 @@ pub mod builder {
             let sheet_id = sheet_id.map_err(Error::InvalidRequest)?;
             let status = status.map_err(Error::InvalidRequest)?;
             let url = format!("{}/v1/entity/export", client.baseurl,);
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -17507,7 +17319,6 @@ pub mod builder {
                 .query(&progenitor_client::QueryParam::new("icp_id", &icp_id))
                 .query(&progenitor_client::QueryParam::new("sheet_id", &sheet_id))
                 .query(&progenitor_client::QueryParam::new("status", &status))
-                .headers(header_map)
                 .build()?;
             let info = OperationInfo {
                 operation_id: "entity_export",
@@ -17517,7 +17328,7 @@ pub mod builder {
             client.post(&result, &info).await?;
             let response = result?;
             match response.status().as_u16() {
-                200u16 => Ok(ResponseValue::stream(response)),
+                200u16 => Ok(crate::support::stream(response)),
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
@@ -17588,14 +17399,6 @@ pub mod builder {
             let icp_id = icp_id.map_err(Error::InvalidRequest)?;
             let status = status.map_err(Error::InvalidRequest)?;
             let url = format!("{}/v1/entity/counts", client.baseurl,);
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -17612,7 +17415,6 @@ pub mod builder {
                 )
                 .query(&progenitor_client::QueryParam::new("icp_id", &icp_id))
                 .query(&progenitor_client::QueryParam::new("status", &status))
-                .headers(header_map)
                 .build()?;
             let info = OperationInfo {
                 operation_id: "entity_get_counts",
@@ -17622,7 +17424,7 @@ pub mod builder {
             client.post(&result, &info).await?;
             let response = result?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
+                200u16 => crate::support::json(response).await,
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
@@ -17778,14 +17580,6 @@ pub mod builder {
             let sheet_id = sheet_id.map_err(Error::InvalidRequest)?;
             let status = status.map_err(Error::InvalidRequest)?;
             let url = format!("{}/v1/entity/search", client.baseurl,);
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -17807,7 +17601,6 @@ pub mod builder {
                 .query(&progenitor_client::QueryParam::new("q", &q))
                 .query(&progenitor_client::QueryParam::new("sheet_id", &sheet_id))
                 .query(&progenitor_client::QueryParam::new("status", &status))
-                .headers(header_map)
                 .build()?;
             let info = OperationInfo {
                 operation_id: "entity_search",
@@ -17817,7 +17610,7 @@ pub mod builder {
             client.post(&result, &info).await?;
             let response = result?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
+                200u16 => crate::support::json(response).await,
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
@@ -17856,16 +17649,8 @@ pub mod builder {
             let Self { client, entity_id } = self;
             let entity_id = entity_id.map_err(Error::InvalidRequest)?;
             let url = format!(
-                "{}/v1/entity/{}", client.baseurl, encode_path(& entity_id.to_string()),
+                "{}/v1/entity/{}", client.baseurl, entity_id.to_path_segment(),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -17874,7 +17659,6 @@ pub mod builder {
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
-                .headers(header_map)
                 .build()?;
             let info = OperationInfo {
                 operation_id: "entity_retrieve",
@@ -17884,7 +17668,7 @@ pub mod builder {
             client.post(&result, &info).await?;
             let response = result?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
+                200u16 => crate::support::json(response).await,
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
@@ -17954,16 +17738,8 @@ pub mod builder {
                 })
                 .map_err(Error::InvalidRequest)?;
             let url = format!(
-                "{}/v1/entity/{}", client.baseurl, encode_path(& entity_id.to_string()),
+                "{}/v1/entity/{}", client.baseurl, entity_id.to_path_segment(),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -17973,7 +17749,6 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .json(&body)
-                .headers(header_map)
                 .build()?;
             let info = OperationInfo {
                 operation_id: "entity_update",
@@ -17983,7 +17758,7 @@ pub mod builder {
             client.post(&result, &info).await?;
             let response = result?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
+                200u16 => crate::support::json(response).await,
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
@@ -18020,18 +17795,10 @@ pub mod builder {
             let Self { client, entity_id } = self;
             let entity_id = entity_id.map_err(Error::InvalidRequest)?;
             let url = format!(
-                "{}/v1/entity/{}", client.baseurl, encode_path(& entity_id.to_string()),
+                "{}/v1/entity/{}", client.baseurl, entity_id.to_path_segment(),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
             #[allow(unused_mut)]
-            let mut request = client.client.delete(url).headers(header_map).build()?;
+            let mut request = client.client.delete(url).build()?;
             let info = OperationInfo {
                 operation_id: "entity_delete",
             };
@@ -18040,7 +17807,7 @@ pub mod builder {
             client.post(&result, &info).await?;
             let response = result?;
             match response.status().as_u16() {
-                204u16 => Ok(ResponseValue::empty(response)),
+                204u16 => Ok(crate::support::empty(response)),
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
@@ -18141,14 +17908,6 @@ pub mod builder {
             let page_size = page_size.map_err(Error::InvalidRequest)?;
             let sort_by = sort_by.map_err(Error::InvalidRequest)?;
             let url = format!("{}/v1/task", client.baseurl,);
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -18162,7 +17921,6 @@ pub mod builder {
                 .query(&progenitor_client::QueryParam::new("page", &page))
                 .query(&progenitor_client::QueryParam::new("page_size", &page_size))
                 .query(&progenitor_client::QueryParam::new("sort_by", &sort_by))
-                .headers(header_map)
                 .build()?;
             let info = OperationInfo {
                 operation_id: "task_list",
@@ -18172,7 +17930,7 @@ pub mod builder {
             client.post(&result, &info).await?;
             let response = result?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
+                200u16 => crate::support::json(response).await,
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
@@ -18227,14 +17985,6 @@ pub mod builder {
                 })
                 .map_err(Error::InvalidRequest)?;
             let url = format!("{}/v1/task", client.baseurl,);
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -18244,7 +17994,6 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .json(&body)
-                .headers(header_map)
                 .build()?;
             let info = OperationInfo {
                 operation_id: "task_create",
@@ -18254,7 +18003,7 @@ pub mod builder {
             client.post(&result, &info).await?;
             let response = result?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
+                200u16 => crate::support::json(response).await,
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
@@ -18292,16 +18041,8 @@ pub mod builder {
             let Self { client, task_id } = self;
             let task_id = task_id.map_err(Error::InvalidRequest)?;
             let url = format!(
-                "{}/v1/task/{}", client.baseurl, encode_path(& task_id.to_string()),
+                "{}/v1/task/{}", client.baseurl, task_id.to_path_segment(),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -18310,7 +18051,6 @@ pub mod builder {
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
-                .headers(header_map)
                 .build()?;
             let info = OperationInfo {
                 operation_id: "task_retrieve",
@@ -18320,7 +18060,7 @@ pub mod builder {
             client.post(&result, &info).await?;
             let response = result?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
+                200u16 => crate::support::json(response).await,
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
@@ -18387,23 +18127,10 @@ pub mod builder {
                 })
                 .map_err(Error::InvalidRequest)?;
             let url = format!(
-                "{}/v1/task/{}", client.baseurl, encode_path(& task_id.to_string()),
+                "{}/v1/task/{}", client.baseurl, task_id.to_path_segment(),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
             #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .put(url)
-                .json(&body)
-                .headers(header_map)
-                .build()?;
+            let mut request = client.client.put(url).json(&body).build()?;
             let info = OperationInfo {
                 operation_id: "task_update",
             };
@@ -18412,7 +18139,7 @@ pub mod builder {
             client.post(&result, &info).await?;
             let response = result?;
             match response.status().as_u16() {
-                204u16 => Ok(ResponseValue::empty(response)),
+                204u16 => Ok(crate::support::empty(response)),
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
@@ -18448,18 +18175,10 @@ pub mod builder {
             let Self { client, task_id } = self;
             let task_id = task_id.map_err(Error::InvalidRequest)?;
             let url = format!(
-                "{}/v1/task/{}", client.baseurl, encode_path(& task_id.to_string()),
+                "{}/v1/task/{}", client.baseurl, task_id.to_path_segment(),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
             #[allow(unused_mut)]
-            let mut request = client.client.delete(url).headers(header_map).build()?;
+            let mut request = client.client.delete(url).build()?;
             let info = OperationInfo {
                 operation_id: "task_delete",
             };
@@ -18468,7 +18187,7 @@ pub mod builder {
             client.post(&result, &info).await?;
             let response = result?;
             match response.status().as_u16() {
-                204u16 => Ok(ResponseValue::empty(response)),
+                204u16 => Ok(crate::support::empty(response)),
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
@@ -18537,17 +18256,8 @@ pub mod builder {
                 })
                 .map_err(Error::InvalidRequest)?;
             let url = format!(
-                "{}/v1/task/{}/execute", client.baseurl, encode_path(& task_id
-                .to_string()),
+                "{}/v1/task/{}/execute", client.baseurl, task_id.to_path_segment(),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -18557,7 +18267,6 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .json(&body)
-                .headers(header_map)
                 .build()?;
             let info = OperationInfo {
                 operation_id: "task_execute",
@@ -18567,7 +18276,7 @@ pub mod builder {
             client.post(&result, &info).await?;
             let response = result?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
+                200u16 => crate::support::json(response).await,
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
@@ -18794,14 +18503,6 @@ pub mod builder {
             let sort_by = sort_by.map_err(Error::InvalidRequest)?;
             let strength = strength.map_err(Error::InvalidRequest)?;
             let url = format!("{}/v1/signal", client.baseurl,);
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -18827,7 +18528,6 @@ pub mod builder {
                 .query(&progenitor_client::QueryParam::new("signal_type", &signal_type))
                 .query(&progenitor_client::QueryParam::new("sort_by", &sort_by))
                 .query(&progenitor_client::QueryParam::new("strength", &strength))
-                .headers(header_map)
                 .build()?;
             let info = OperationInfo {
                 operation_id: "signal_list",
@@ -18837,7 +18537,7 @@ pub mod builder {
             client.post(&result, &info).await?;
             let response = result?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
+                200u16 => crate::support::json(response).await,
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
@@ -18876,16 +18576,8 @@ pub mod builder {
             let Self { client, signal_id } = self;
             let signal_id = signal_id.map_err(Error::InvalidRequest)?;
             let url = format!(
-                "{}/v1/signal/{}", client.baseurl, encode_path(& signal_id.to_string()),
+                "{}/v1/signal/{}", client.baseurl, signal_id.to_path_segment(),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -18894,7 +18586,6 @@ pub mod builder {
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
-                .headers(header_map)
                 .build()?;
             let info = OperationInfo {
                 operation_id: "signal_retrieve",
@@ -18904,7 +18595,7 @@ pub mod builder {
             client.post(&result, &info).await?;
             let response = result?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
+                200u16 => crate::support::json(response).await,
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
@@ -19170,14 +18861,6 @@ pub mod builder {
             let updated_after = updated_after.map_err(Error::InvalidRequest)?;
             let updated_before = updated_before.map_err(Error::InvalidRequest)?;
             let url = format!("{}/v1/run", client.baseurl,);
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -19214,7 +18897,6 @@ pub mod builder {
                         &updated_before,
                     ),
                 )
-                .headers(header_map)
                 .build()?;
             let info = OperationInfo {
                 operation_id: "run_list",
@@ -19224,7 +18906,7 @@ pub mod builder {
             client.post(&result, &info).await?;
             let response = result?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
+                200u16 => crate::support::json(response).await,
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
@@ -19279,14 +18961,6 @@ pub mod builder {
                 })
                 .map_err(Error::InvalidRequest)?;
             let url = format!("{}/v1/run", client.baseurl,);
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -19296,7 +18970,6 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .json(&body)
-                .headers(header_map)
                 .build()?;
             let info = OperationInfo {
                 operation_id: "run_create",
@@ -19306,7 +18979,7 @@ pub mod builder {
             client.post(&result, &info).await?;
             let response = result?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
+                200u16 => crate::support::json(response).await,
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
@@ -19343,17 +19016,7 @@ pub mod builder {
         ) -> Result<ResponseValue<types::RunRetrieveResponse>, Error<()>> {
             let Self { client, run_id } = self;
             let run_id = run_id.map_err(Error::InvalidRequest)?;
-            let url = format!(
-                "{}/v1/run/{}", client.baseurl, encode_path(& run_id.to_string()),
-            );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
+            let url = format!("{}/v1/run/{}", client.baseurl, run_id.to_path_segment(),);
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -19362,7 +19025,6 @@ pub mod builder {
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
-                .headers(header_map)
                 .build()?;
             let info = OperationInfo {
                 operation_id: "run_retrieve",
@@ -19372,7 +19034,7 @@ pub mod builder {
             client.post(&result, &info).await?;
             let response = result?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
+                200u16 => crate::support::json(response).await,
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
@@ -19407,19 +19069,9 @@ pub mod builder {
         pub async fn send(self) -> Result<ResponseValue<()>, Error<()>> {
             let Self { client, run_id } = self;
             let run_id = run_id.map_err(Error::InvalidRequest)?;
-            let url = format!(
-                "{}/v1/run/{}", client.baseurl, encode_path(& run_id.to_string()),
-            );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
+            let url = format!("{}/v1/run/{}", client.baseurl, run_id.to_path_segment(),);
             #[allow(unused_mut)]
-            let mut request = client.client.delete(url).headers(header_map).build()?;
+            let mut request = client.client.delete(url).build()?;
             let info = OperationInfo {
                 operation_id: "run_delete",
             };
@@ -19428,7 +19080,7 @@ pub mod builder {
             client.post(&result, &info).await?;
             let response = result?;
             match response.status().as_u16() {
-                204u16 => Ok(ResponseValue::empty(response)),
+                204u16 => Ok(crate::support::empty(response)),
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
@@ -19464,18 +19116,10 @@ pub mod builder {
             let Self { client, run_id } = self;
             let run_id = run_id.map_err(Error::InvalidRequest)?;
             let url = format!(
-                "{}/v1/run/{}/cancel", client.baseurl, encode_path(& run_id.to_string()),
+                "{}/v1/run/{}/cancel", client.baseurl, run_id.to_path_segment(),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
             #[allow(unused_mut)]
-            let mut request = client.client.post(url).headers(header_map).build()?;
+            let mut request = client.client.post(url).build()?;
             let info = OperationInfo {
                 operation_id: "run_cancel",
             };
@@ -19484,7 +19128,7 @@ pub mod builder {
             client.post(&result, &info).await?;
             let response = result?;
             match response.status().as_u16() {
-                204u16 => Ok(ResponseValue::empty(response)),
+                204u16 => Ok(crate::support::empty(response)),
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
@@ -19582,16 +19226,8 @@ pub mod builder {
             let offset = offset.map_err(Error::InvalidRequest)?;
             let state = state.map_err(Error::InvalidRequest)?;
             let url = format!(
-                "{}/v1/run/{}/queue", client.baseurl, encode_path(& run_id.to_string()),
+                "{}/v1/run/{}/queue", client.baseurl, run_id.to_path_segment(),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -19609,7 +19245,6 @@ pub mod builder {
                 .query(&progenitor_client::QueryParam::new("limit", &limit))
                 .query(&progenitor_client::QueryParam::new("offset", &offset))
                 .query(&progenitor_client::QueryParam::new("state", &state))
-                .headers(header_map)
                 .build()?;
             let info = OperationInfo {
                 operation_id: "run_get_queue",
@@ -19619,7 +19254,7 @@ pub mod builder {
             client.post(&result, &info).await?;
             let response = result?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
+                200u16 => crate::support::json(response).await,
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
@@ -19758,14 +19393,6 @@ pub mod builder {
             let status = status.map_err(Error::InvalidRequest)?;
             let task_id = task_id.map_err(Error::InvalidRequest)?;
             let url = format!("{}/v1/schedule", client.baseurl,);
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -19781,7 +19408,6 @@ pub mod builder {
                 .query(&progenitor_client::QueryParam::new("sort_by", &sort_by))
                 .query(&progenitor_client::QueryParam::new("status", &status))
                 .query(&progenitor_client::QueryParam::new("task_id", &task_id))
-                .headers(header_map)
                 .build()?;
             let info = OperationInfo {
                 operation_id: "schedule_list",
@@ -19791,7 +19417,7 @@ pub mod builder {
             client.post(&result, &info).await?;
             let response = result?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
+                200u16 => crate::support::json(response).await,
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
@@ -19848,14 +19474,6 @@ pub mod builder {
                 })
                 .map_err(Error::InvalidRequest)?;
             let url = format!("{}/v1/schedule", client.baseurl,);
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -19865,7 +19483,6 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .json(&body)
-                .headers(header_map)
                 .build()?;
             let info = OperationInfo {
                 operation_id: "schedule_create",
@@ -19875,7 +19492,7 @@ pub mod builder {
             client.post(&result, &info).await?;
             let response = result?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
+                200u16 => crate::support::json(response).await,
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
@@ -19914,17 +19531,8 @@ pub mod builder {
             let Self { client, schedule_id } = self;
             let schedule_id = schedule_id.map_err(Error::InvalidRequest)?;
             let url = format!(
-                "{}/v1/schedule/{}", client.baseurl, encode_path(& schedule_id
-                .to_string()),
+                "{}/v1/schedule/{}", client.baseurl, schedule_id.to_path_segment(),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -19933,7 +19541,6 @@ pub mod builder {
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
-                .headers(header_map)
                 .build()?;
             let info = OperationInfo {
                 operation_id: "schedule_retrieve",
@@ -19943,7 +19550,7 @@ pub mod builder {
             client.post(&result, &info).await?;
             let response = result?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
+                200u16 => crate::support::json(response).await,
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
@@ -19980,19 +19587,10 @@ pub mod builder {
             let Self { client, schedule_id } = self;
             let schedule_id = schedule_id.map_err(Error::InvalidRequest)?;
             let url = format!(
-                "{}/v1/schedule/{}", client.baseurl, encode_path(& schedule_id
-                .to_string()),
+                "{}/v1/schedule/{}", client.baseurl, schedule_id.to_path_segment(),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
             #[allow(unused_mut)]
-            let mut request = client.client.delete(url).headers(header_map).build()?;
+            let mut request = client.client.delete(url).build()?;
             let info = OperationInfo {
                 operation_id: "schedule_delete",
             };
@@ -20001,7 +19599,7 @@ pub mod builder {
             client.post(&result, &info).await?;
             let response = result?;
             match response.status().as_u16() {
-                204u16 => Ok(ResponseValue::empty(response)),
+                204u16 => Ok(crate::support::empty(response)),
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
@@ -20073,17 +19671,8 @@ pub mod builder {
                 })
                 .map_err(Error::InvalidRequest)?;
             let url = format!(
-                "{}/v1/schedule/{}", client.baseurl, encode_path(& schedule_id
-                .to_string()),
+                "{}/v1/schedule/{}", client.baseurl, schedule_id.to_path_segment(),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -20093,7 +19682,6 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .json(&body)
-                .headers(header_map)
                 .build()?;
             let info = OperationInfo {
                 operation_id: "schedule_update",
@@ -20103,7 +19691,7 @@ pub mod builder {
             client.post(&result, &info).await?;
             let response = result?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
+                200u16 => crate::support::json(response).await,
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
@@ -20141,14 +19729,6 @@ pub mod builder {
             let Self { client, body } = self;
             let body = body.map_err(Error::InvalidRequest)?;
             let url = format!("{}/v1/files/upload", client.baseurl,);
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -20164,7 +19744,6 @@ pub mod builder {
                     ),
                 )
                 .body(body)
-                .headers(header_map)
                 .build()?;
             let info = OperationInfo {
                 operation_id: "files_upload",
@@ -20174,7 +19753,7 @@ pub mod builder {
             client.post(&result, &info).await?;
             let response = result?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
+                200u16 => crate::support::json(response).await,
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
@@ -20230,14 +19809,6 @@ pub mod builder {
             let page = page.map_err(Error::InvalidRequest)?;
             let page_size = page_size.map_err(Error::InvalidRequest)?;
             let url = format!("{}/v1/files", client.baseurl,);
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -20248,7 +19819,6 @@ pub mod builder {
                 )
                 .query(&progenitor_client::QueryParam::new("page", &page))
                 .query(&progenitor_client::QueryParam::new("page_size", &page_size))
-                .headers(header_map)
                 .build()?;
             let info = OperationInfo {
                 operation_id: "files_list",
@@ -20258,7 +19828,7 @@ pub mod builder {
             client.post(&result, &info).await?;
             let response = result?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
+                200u16 => crate::support::json(response).await,
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
@@ -20296,16 +19866,8 @@ pub mod builder {
             let Self { client, file_id } = self;
             let file_id = file_id.map_err(Error::InvalidRequest)?;
             let url = format!(
-                "{}/v1/files/{}", client.baseurl, encode_path(& file_id.to_string()),
+                "{}/v1/files/{}", client.baseurl, file_id.to_path_segment(),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -20314,7 +19876,6 @@ pub mod builder {
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
-                .headers(header_map)
                 .build()?;
             let info = OperationInfo {
                 operation_id: "files_retrieve",
@@ -20324,7 +19885,7 @@ pub mod builder {
             client.post(&result, &info).await?;
             let response = result?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
+                200u16 => crate::support::json(response).await,
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }

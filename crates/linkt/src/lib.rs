@@ -23,6 +23,7 @@ struct WorkspaceReadme;
 mod client;
 mod hooks;
 pub mod paginate;
+mod support;
 mod upload;
 pub mod wait;
 
