@@ -51,6 +51,7 @@ const IN_FLIGHT: usize = 32;
 
 const USAGE: &str = "\
 usage: linkt-bench [--smoke] [--pairs N] [--batch-ms MS] [--warmup-ms MS] [--only N]
+       linkt-bench --profile client|floor --calls N [--only N]
 
   --smoke         one short iteration per scenario (checks that everything works;
                   the numbers mean nothing)
@@ -58,6 +59,10 @@ usage: linkt-bench [--smoke] [--pairs N] [--batch-ms MS] [--warmup-ms MS] [--onl
   --batch-ms MS   target duration of one batch (default 25)
   --warmup-ms MS  warm-up per scenario, both sides together (default 500)
   --only N        run scenario N (1-4) alone, e.g. under a profiler
+  --profile SIDE  no measurement: make --calls calls of one side (client or floor)
+                  of scenario --only (default 1), one at a time, for a profiler;
+                  the difference between two call counts is the cost of the calls
+  --calls N       calls made by --profile (default 1000)
 ";
 
 fn main() -> ExitCode {
@@ -95,7 +100,9 @@ fn parse_args(args: &[String]) -> Result<Option<Plan>, String> {
         warmup: Duration::from_millis(500),
         smoke: false,
         only: None,
+        profile: None,
     };
+    let mut calls = 1000;
     let mut args = args.iter();
     while let Some(arg) = args.next() {
         let mut number = |name: &str| -> Result<u64, String> {
@@ -113,9 +120,21 @@ fn parse_args(args: &[String]) -> Result<Option<Plan>, String> {
                 n @ 1..=4 => plan.only = Some(n as usize),
                 _ => return Err("--only takes a scenario number from 1 to 4".to_owned()),
             },
+            "--calls" => calls = number("--calls")? as usize,
+            "--profile" => {
+                let side = match args.next().map(String::as_str) {
+                    Some("client") => Profiled::Client,
+                    Some("floor") => Profiled::Floor,
+                    _ => return Err("--profile takes `client` or `floor`".to_owned()),
+                };
+                plan.profile = Some((side, 0));
+            }
             "-h" | "--help" => return Ok(None),
             other => return Err(format!("unrecognized argument `{other}`")),
         }
+    }
+    if let Some((_, n)) = &mut plan.profile {
+        *n = calls;
     }
     Ok(Some(plan))
 }
@@ -137,6 +156,10 @@ fn run(plan: Plan) -> BenchResult<String> {
         .enable_all()
         .build()?;
     let rows = runtime.block_on(scenarios(&plan, &fixtures, &base_url))?;
+    if let Some((side, calls)) = plan.profile {
+        let scenario = plan.only.unwrap_or(1);
+        return Ok(format!("{side:?}: {calls} calls of scenario {scenario}\n"));
+    }
     Ok(report(&plan, &fixtures, &rows))
 }
 
@@ -206,6 +229,19 @@ async fn scenarios(plan: &Plan, fixtures: &Fixtures, base_url: &str) -> BenchRes
         check(std::hint::black_box(icp).id == fixtures.created.id)
     };
 
+    if let Some((side, calls)) = plan.profile {
+        let client_side = side == Profiled::Client;
+        match plan.only.unwrap_or(1) {
+            1 | 2 if client_side => repeat(calls, &icp_client).await?,
+            1 | 2 => repeat(calls, &icp_floor).await?,
+            3 if client_side => repeat(calls, &list_client).await?,
+            3 => repeat(calls, &list_floor).await?,
+            _ if client_side => repeat(calls, &create_client).await?,
+            _ => repeat(calls, &create_floor).await?,
+        }
+        return Ok(Vec::new());
+    }
+
     let wanted = |n: usize| plan.only.is_none_or(|only| only == n);
     let mut rows = Vec::new();
     if wanted(1) {
@@ -233,6 +269,25 @@ async fn scenarios(plan: &Plan, fixtures: &Fixtures, base_url: &str) -> BenchRes
         });
     }
     Ok(rows)
+}
+
+/// Which side `--profile` runs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Profiled {
+    Client,
+    Floor,
+}
+
+/// `calls` calls of `call`, one at a time.
+async fn repeat<F, Fut>(calls: usize, call: &F) -> BenchResult<()>
+where
+    F: Fn() -> Fut,
+    Fut: std::future::Future<Output = BenchResult<()>>,
+{
+    for _ in 0..calls {
+        call().await?;
+    }
+    Ok(())
 }
 
 fn check(ok: bool) -> BenchResult<()> {

@@ -47,6 +47,8 @@ pub(crate) struct Plan {
     pub(crate) smoke: bool,
     /// Run only this scenario (1-4).
     pub(crate) only: Option<usize>,
+    /// No measurement: this many calls of one side, for a profiler.
+    pub(crate) profile: Option<(crate::Profiled, usize)>,
 }
 
 /// What one side did over all batches.

@@ -274,6 +274,10 @@ fn build_http(timeout: Duration, connect_timeout: Duration) -> Result<reqwest::C
         .timeout(timeout)
         .connect_timeout(connect_timeout)
         .pool_max_idle_per_host(20)
+        // Retries are the `exec` hook's. reqwest's own layer (HTTP/2 protocol
+        // NACKs, which this HTTP/1.1 build never sees) would still copy every
+        // request in case it retried; with no retries allowed it copies none.
+        .retry(reqwest::retry::never().max_retries_per_request(0))
         .build()
         .map_err(|err| Error::configuration(format!("building the http client: {err}")))
 }

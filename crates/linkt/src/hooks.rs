@@ -13,6 +13,7 @@
 //! No per-operation knowledge lives here beyond the [`crate::OPERATIONS`]
 //! table the generator writes.
 
+use std::sync::LazyLock;
 use std::time::{Duration, Instant, SystemTime};
 
 use http::HeaderValue;
@@ -34,17 +35,14 @@ impl ClientHooks<ClientState> for Client {
         let state = self.inner();
         let headers = request.headers_mut();
         headers.insert(linkt_auth::API_KEY_HEADER_NAME, state.api_key.clone());
-        if !headers.contains_key(USER_AGENT) {
-            headers.insert(USER_AGENT, state.user_agent.clone());
-        }
+        headers
+            .entry(USER_AGENT)
+            .or_insert_with(|| state.user_agent.clone());
         for (name, value) in &state.headers {
-            if !headers.contains_key(name) {
-                headers.insert(name.clone(), value.clone());
-            }
+            headers.entry(name).or_insert_with(|| value.clone());
         }
 
-        let multipart = Operation::find(info.operation_id).and_then(|op| op.multipart_field);
-        if let Some(field) = multipart {
+        if let Some(field) = multipart_field(info.operation_id) {
             let Some(body) = request.body().and_then(reqwest::Body::as_bytes) else {
                 return Err(progenitor_client::Error::InvalidRequest(format!(
                     "{}: the upload must be in memory (a FilePart or bytes)",
@@ -94,7 +92,8 @@ impl Client {
         let recording = !span.is_disabled();
         let started = recording.then(Instant::now);
         let method = request.method().clone();
-        let (value, attempts) = match Replayable::new(&request) {
+        let replayable = Replayable::new(&request);
+        let (value, attempts) = match &replayable {
             // A streaming body cannot be sent twice: one attempt, no retries.
             None => (self.attempt(request).await, 1),
             Some(replayable) => {
@@ -179,6 +178,21 @@ impl Client {
     }
 }
 
+/// The file part's name, for the operations that upload a file.
+fn multipart_field(operation_id: &str) -> Option<&'static str> {
+    // A handful of entries, found once: the lookup is on every call.
+    static MULTIPART: LazyLock<Vec<(&str, &str)>> = LazyLock::new(|| {
+        crate::OPERATIONS
+            .iter()
+            .filter_map(|op| Some((op.name, op.multipart_field?)))
+            .collect()
+    });
+    MULTIPART
+        .iter()
+        .find(|(name, _)| *name == operation_id)
+        .map(|&(_, field)| field)
+}
+
 /// How many times this request was already tried, sent on every attempt (as
 /// the official SDKs send `x-stainless-retry-count`), so servers and mocks can
 /// tell a retry from a first attempt.
@@ -202,7 +216,9 @@ fn set_retry_count(request: &mut reqwest::Request, number: u32) {
 struct Replayable {
     method: http::Method,
     url: reqwest::Url,
-    headers: http::HeaderMap,
+    /// A list rather than a `HeaderMap`: one allocation instead of two on
+    /// every call, and the map is rebuilt only for a retry.
+    headers: Vec<(http::HeaderName, HeaderValue)>,
     body: Option<bytes::Bytes>,
     timeout: Option<Duration>,
     version: http::Version,
@@ -218,7 +234,11 @@ impl Replayable {
         Some(Self {
             method: request.method().clone(),
             url: request.url().clone(),
-            headers: request.headers().clone(),
+            headers: request
+                .headers()
+                .iter()
+                .map(|(name, value)| (name.clone(), value.clone()))
+                .collect(),
             body,
             timeout: request.timeout().copied(),
             version: request.version(),
@@ -229,7 +249,11 @@ impl Replayable {
     /// [`RETRY_COUNT_HEADER`] = `number - 1`.
     fn request(&self, number: u32) -> reqwest::Request {
         let mut request = reqwest::Request::new(self.method.clone(), self.url.clone());
-        *request.headers_mut() = self.headers.clone();
+        let headers = request.headers_mut();
+        headers.reserve(self.headers.len() + 1);
+        for (name, value) in &self.headers {
+            headers.append(name, value.clone());
+        }
         set_retry_count(&mut request, number);
         *request.body_mut() = self.body.clone().map(reqwest::Body::from);
         *request.timeout_mut() = self.timeout;
@@ -339,6 +363,19 @@ mod tests {
         ] {
             assert!(logs.contains(expected), "{expected} missing from {logs}");
         }
+    }
+
+    #[test]
+    fn every_upload_and_only_uploads_have_a_multipart_field() {
+        let uploads: Vec<_> = crate::OPERATIONS
+            .iter()
+            .filter(|op| op.multipart_field.is_some())
+            .collect();
+        assert!(!uploads.is_empty(), "the spec has file uploads");
+        for op in crate::OPERATIONS {
+            assert_eq!(multipart_field(op.name), op.multipart_field, "{}", op.name);
+        }
+        assert_eq!(multipart_field("no_such_operation"), None);
     }
 
     #[test]

@@ -20,20 +20,38 @@ use percent_encoding::{AsciiSet, CONTROLS, utf8_percent_encode};
 use progenitor_client::{ByteStream, Error, ResponseValue};
 use serde::de::DeserializeOwned;
 
-/// The bytes a path segment percent-encodes: `progenitor_client`'s set
-/// (controls, space, `"`, `#`, `<`, `>`, `?`, `` ` ``, `{`, `}`, `/`, `%`).
-const PATH_SET: &AsciiSet = &CONTROLS
-    .add(b' ')
-    .add(b'"')
-    .add(b'#')
-    .add(b'<')
-    .add(b'>')
-    .add(b'?')
-    .add(b'`')
-    .add(b'{')
-    .add(b'}')
-    .add(b'/')
-    .add(b'%');
+/// The printable ASCII bytes a path segment percent-encodes, besides
+/// controls: `progenitor_client`'s set.
+const ENCODED_PUNCTUATION: &[u8] = b" \"#<>?`{}/%";
+
+/// Controls, [`ENCODED_PUNCTUATION`] and (by `utf8_percent_encode`) every
+/// non-ASCII byte are encoded.
+const PATH_SET: &AsciiSet = &{
+    let mut set = CONTROLS.add(ENCODED_PUNCTUATION[0]);
+    let mut i = 1;
+    while i < ENCODED_PUNCTUATION.len() {
+        set = set.add(ENCODED_PUNCTUATION[i]);
+        i += 1;
+    }
+    set
+};
+
+/// `KEPT[b]` is true for each byte `b` that [`PATH_SET`] leaves as it is: a
+/// table lookup per byte for the common case of nothing to encode.
+const KEPT: [bool; 256] = {
+    let mut kept = [false; 256];
+    let mut b = 0x20; // controls are 0x00-0x1f and 0x7f; non-ASCII is encoded
+    while b < 0x7f {
+        kept[b] = true;
+        b += 1;
+    }
+    let mut i = 0;
+    while i < ENCODED_PUNCTUATION.len() {
+        kept[ENCODED_PUNCTUATION[i] as usize] = false;
+        i += 1;
+    }
+    kept
+};
 
 /// A path parameter, displayed percent-encoded as one path segment.
 #[derive(Debug, Clone, Copy)]
@@ -64,6 +82,10 @@ impl<T: fmt::Display + ?Sized> fmt::Display for PathSegment<'_, T> {
 
         impl fmt::Write for Encode<'_, '_> {
             fn write_str(&mut self, s: &str) -> fmt::Result {
+                // Ids are plain ASCII: one pass to find that out, one write.
+                if s.bytes().all(|b| KEPT[usize::from(b)]) {
+                    return self.0.write_str(s);
+                }
                 utf8_percent_encode(s, PATH_SET).try_for_each(|part| self.0.write_str(part))
             }
         }
@@ -126,6 +148,21 @@ mod tests {
                 PathSegment(value.as_str()).to_string(),
                 progenitor_client::encode_path(&value)
             );
+        }
+
+        #[test]
+        fn an_ascii_path_segment_is_encoded_as_progenitor_encodes_it(value in "[\\x00-\\x7f]{0,40}") {
+            // Controls, punctuation and the bytes next to the encoded ones.
+            prop_assert_eq!(
+                PathSegment(value.as_str()).to_string(),
+                progenitor_client::encode_path(&value)
+            );
+        }
+
+        #[test]
+        fn an_id_is_left_as_it_is(value in "[0-9A-Za-z_.~:@!$&'()*+,;=-]{0,40}") {
+            prop_assert_eq!(PathSegment(value.as_str()).to_string(), value.clone());
+            prop_assert_eq!(progenitor_client::encode_path(&value), value);
         }
 
         #[test]
