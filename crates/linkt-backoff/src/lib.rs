@@ -18,4 +18,6 @@ pub use limiter::{LimitExceeded, Plan, RateLimiter, Window};
 pub use policy::{Decision, RetryPolicy};
 pub use rate_limit::RateLimit;
 pub use reason::{RetryReason, StopReason};
-pub use retry::{Attempted, Clock, Env, RetryEvent, Sleeper, SystemClock, run};
+pub use retry::{
+    Attempted, Clock, Env, FirstAttempt, RetryEvent, Sleeper, SystemClock, resume, run,
+};

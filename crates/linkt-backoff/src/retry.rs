@@ -178,7 +178,46 @@ impl<R> Attempted<R> {
 pub async fn run<R, C, S, J, A, Fut, K, O>(
     policy: &RetryPolicy,
     method: &Method,
+    env: Env<C, S, J>,
+    mut attempt: A,
+    classify: K,
+    on_retry: O,
+) -> Attempted<R>
+where
+    C: Clock,
+    S: Sleeper,
+    J: Jitter,
+    A: FnMut(u32) -> Fut,
+    Fut: Future<Output = R>,
+    K: Fn(&R) -> Outcome<'_>,
+    O: FnMut(&RetryEvent),
+{
+    let started = env.clock.instant();
+    let first = FirstAttempt {
+        value: attempt(1).await,
+        started,
+    };
+    resume(policy, method, env, first, attempt, classify, on_retry).await
+}
+
+/// The first attempt of a loop, made by the caller of [`resume`].
+#[derive(Debug, Clone)]
+pub struct FirstAttempt<R> {
+    /// What it returned.
+    pub value: R,
+    /// When it began, on the [`Env`]'s clock: the policy's deadline counts
+    /// from here.
+    pub started: Instant,
+}
+
+/// [`run`] for a caller that made the first attempt itself, for example to
+/// return a success without entering the loop: decides on `first`, then
+/// calls `attempt(n)` for each retry, from `n = 2`, exactly as [`run`] does.
+pub async fn resume<R, C, S, J, A, Fut, K, O>(
+    policy: &RetryPolicy,
+    method: &Method,
     mut env: Env<C, S, J>,
+    first: FirstAttempt<R>,
     mut attempt: A,
     classify: K,
     mut on_retry: O,
@@ -192,12 +231,14 @@ where
     K: Fn(&R) -> Outcome<'_>,
     O: FnMut(&RetryEvent),
 {
-    let start = env.clock.instant();
+    let FirstAttempt {
+        mut value,
+        started: start,
+    } = first;
     let mut total_sleep = Duration::ZERO;
     let mut retries_done: u32 = 0;
     loop {
         let number = retries_done.saturating_add(1);
-        let value = attempt(number).await;
         let outcome = classify(&value);
         // The path almost every call takes: a success ends the loop, with no
         // clock read and no policy arithmetic.
@@ -260,5 +301,6 @@ where
         env.sleeper.sleep(delay).await;
         total_sleep = total_sleep.saturating_add(delay);
         retries_done += 1;
+        value = attempt(number.saturating_add(1)).await;
     }
 }

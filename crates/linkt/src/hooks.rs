@@ -13,12 +13,14 @@
 //! No per-operation knowledge lives here beyond the [`crate::OPERATIONS`]
 //! table the generator writes.
 
+use std::future::Future;
 use std::sync::LazyLock;
 use std::time::{Duration, Instant, SystemTime};
 
+use futures::future::Either;
 use http::HeaderValue;
 use http::header::{CONTENT_TYPE, USER_AGENT};
-use linkt_backoff::{Env, Outcome, RateLimit, RetryEvent, TransportFailure};
+use linkt_backoff::{Env, FirstAttempt, Outcome, RateLimit, RetryEvent, TransportFailure};
 use linkt_error::ResponseRecord;
 use progenitor_client::{ClientHooks, ClientInfo, OperationInfo};
 use tracing::Instrument as _;
@@ -57,11 +59,14 @@ impl ClientHooks<ClientState> for Client {
         Ok(())
     }
 
-    async fn exec(
+    // Not an `async fn`: the span and the retry copy are made before the
+    // future, which then holds the request once (an `async fn` keeps a second
+    // copy of every by-value argument in its state).
+    fn exec(
         &self,
         request: reqwest::Request,
         info: &OperationInfo,
-    ) -> reqwest::Result<reqwest::Response> {
+    ) -> impl Future<Output = reqwest::Result<reqwest::Response>> {
         // Field values are evaluated only when a subscriber enables the span.
         let span = tracing::info_span!(
             "linkt.call",
@@ -72,109 +77,139 @@ impl ClientHooks<ClientState> for Client {
             attempts = Empty,
             elapsed_ms = Empty,
         );
-        self.exec_with_retries(request, info.operation_id)
-            .instrument(span)
-            .await
+        if span.is_disabled() {
+            // No subscriber wants it: nothing to enter on every poll, nothing
+            // to record.
+            Either::Left(self.exec_with_retries(request, info.operation_id, None))
+        } else {
+            let recorder = span.clone();
+            Either::Right(
+                self.exec_with_retries(request, info.operation_id, Some(recorder))
+                    .instrument(span),
+            )
+        }
     }
 }
 
 impl Client {
-    async fn exec_with_retries(
+    /// The first attempt inline; the retry loop, out of line, only when the
+    /// first attempt did not succeed. A success, the path almost every call
+    /// takes, goes through no more code and no bigger future than it needs.
+    fn exec_with_retries(
         &self,
-        request: reqwest::Request,
+        mut request: reqwest::Request,
         operation_id: &'static str,
-    ) -> reqwest::Result<reqwest::Response> {
-        let state = self.inner();
-        let span = tracing::Span::current();
-        // A span that no subscriber enabled is left alone: recording on it
-        // would still look each field up by name, and read the clock for
-        // nothing.
-        let recording = !span.is_disabled();
-        let started = recording.then(Instant::now);
-        let method = request.method().clone();
+        span: Option<tracing::Span>,
+    ) -> impl Future<Output = reqwest::Result<reqwest::Response>> + Send + '_ {
+        // The retry policy's deadline counts from here, as does `elapsed_ms`.
+        let started = Instant::now();
+        // A streaming body cannot be sent twice: one attempt, no retries.
         let replayable = Replayable::new(&request);
-        let (value, attempts) = match &replayable {
-            // A streaming body cannot be sent twice: one attempt, no retries.
-            None => (self.attempt(request).await, 1),
-            Some(replayable) => {
-                // The first attempt sends the request itself; only retries
-                // are rebuilt from the copy.
-                let mut first = Some(request);
-                let attempted = linkt_backoff::run(
-                    &state.retry,
-                    &method,
-                    Env::new(|delay| (state.sleep)(delay)),
-                    |number| {
-                        let request = match first.take() {
-                            Some(mut request) => {
-                                set_retry_count(&mut request, number);
-                                request
-                            }
-                            None => replayable.request(number),
-                        };
-                        self.attempt(request)
-                    },
-                    |result| match result {
-                        Ok(response) => Outcome::Response {
-                            status: response.status(),
-                            headers: response.headers(),
-                        },
-                        Err(err) => Outcome::Transport(transport_failure(err)),
-                    },
-                    |event: &RetryEvent| {
-                        tracing::info!(
-                            attempt = event.attempt,
-                            reason = %event.reason,
-                            delay_ms = millis(event.delay),
-                            "retrying"
-                        );
-                    },
-                )
-                .await;
-                (attempted.value, attempted.attempts)
-            }
-        };
+        set_retry_count(&mut request, 1);
+        async move {
+            let first = self.attempt(request).await;
+            let succeeded = matches!(&first, Ok(response) if response.status().is_success());
+            let (value, attempts) = match replayable {
+                Some(replayable) if !succeeded => {
+                    Box::pin(self.retry(first, started, replayable)).await
+                }
+                _ => (first, 1),
+            };
 
-        if let Some(started) = started {
-            span.record("attempts", attempts);
-            span.record("elapsed_ms", millis(started.elapsed()));
-        }
-        let response = match value {
-            Ok(response) => response,
-            Err(err) => {
-                tracing::debug!(attempts, error = %err, "request failed");
-                return Err(err);
+            if let Some(span) = &span {
+                span.record("attempts", attempts);
+                span.record("elapsed_ms", millis(started.elapsed()));
             }
-        };
-        if recording {
-            span.record("status", response.status().as_u16());
+            let response = match value {
+                Ok(response) => response,
+                Err(err) => {
+                    tracing::debug!(attempts, error = %err, "request failed");
+                    return Err(err);
+                }
+            };
+            if let Some(span) = &span {
+                span.record("status", response.status().as_u16());
+            }
+            if response.status().is_success() {
+                return Ok(response);
+            }
+            Box::pin(record_failure(response, operation_id, attempts)).await
         }
-        if response.status().is_success() {
-            return Ok(response);
-        }
-        record_failure(response, operation_id, attempts).await
     }
 
-    /// One attempt: wait for the rate limiter, send, remember rate-limit headers.
-    async fn attempt(&self, request: reqwest::Request) -> reqwest::Result<reqwest::Response> {
+    /// The retry loop of `linkt-backoff` with the client's policy, after a
+    /// first attempt that did not succeed; retries are rebuilt from
+    /// `replayable`. Returns the last result and the number of attempts.
+    async fn retry(
+        &self,
+        first: reqwest::Result<reqwest::Response>,
+        started: Instant,
+        replayable: Replayable,
+    ) -> (reqwest::Result<reqwest::Response>, u32) {
         let state = self.inner();
-        if let Some(limiter) = &state.limiter {
-            let wait = limiter.reserve(Instant::now());
-            if !wait.is_zero() {
+        let attempted = linkt_backoff::resume(
+            &state.retry,
+            &replayable.method,
+            Env::new(|delay| (state.sleep)(delay)),
+            FirstAttempt {
+                value: first,
+                started,
+            },
+            |number| self.attempt(replayable.request(number)),
+            |result| match result {
+                Ok(response) => Outcome::Response {
+                    status: response.status(),
+                    headers: response.headers(),
+                },
+                Err(err) => Outcome::Transport(transport_failure(err)),
+            },
+            |event: &RetryEvent| {
+                tracing::info!(
+                    attempt = event.attempt,
+                    reason = %event.reason,
+                    delay_ms = millis(event.delay),
+                    "retrying"
+                );
+            },
+        )
+        .await;
+        (attempted.value, attempted.attempts)
+    }
+
+    /// One attempt: wait for the rate limiter, send, remember rate-limit
+    /// headers. The limiter is asked when the attempt is made (the future is
+    /// created just before it is awaited), and the future holds the request
+    /// once (see `exec`).
+    fn attempt(
+        &self,
+        request: reqwest::Request,
+    ) -> impl Future<Output = reqwest::Result<reqwest::Response>> + Send + '_ {
+        let state = self.inner();
+        let pause = state
+            .limiter
+            .as_ref()
+            .map(|limiter| limiter.reserve(Instant::now()))
+            .filter(|wait| !wait.is_zero())
+            .map(|wait| {
                 tracing::debug!(wait_ms = millis(wait), "pacing for the rate limit");
-                (state.sleep)(wait).await;
+                (state.sleep)(wait)
+            });
+        async move {
+            if let Some(pause) = pause {
+                pause.await;
             }
+            let response = self.client().execute(request).await?;
+            if let Some(rate_limit) = RateLimit::from_headers(response.headers(), SystemTime::now())
+            {
+                if let Some(limiter) = &state.limiter {
+                    limiter.observe(&rate_limit, Instant::now());
+                }
+                if let Ok(mut last) = state.last_rate_limit.lock() {
+                    *last = Some(rate_limit);
+                }
+            }
+            Ok(response)
         }
-        let response = self.client().execute(request).await?;
-        if let Some(rate_limit) = RateLimit::from_headers(response.headers(), SystemTime::now()) {
-            if let Some(limiter) = &state.limiter {
-                limiter.observe(&rate_limit, Instant::now());
-            }
-            if let Ok(mut last) = state.last_rate_limit.lock() {
-                *last = Some(rate_limit);
-            }
-        }
-        Ok(response)
     }
 }
 

@@ -10,8 +10,8 @@ use std::time::Duration;
 
 use http::Method;
 use linkt_backoff::{
-    Attempted, Env, FixedJitter, RetryEvent, RetryPolicy, RetryReason, Sleeper, StopReason,
-    TransportFailure, run,
+    Attempted, Clock as _, Env, FirstAttempt, FixedJitter, RetryEvent, RetryPolicy, RetryReason,
+    Sleeper, StopReason, TransportFailure, resume, run,
 };
 
 use crate::support::{Fake, FakeResult, block_on, classify, response, status_of};
@@ -217,6 +217,108 @@ fn deadline_stops_before_a_sleep_that_would_cross_it() {
         StopReason::Deadline {
             delay: ms(1000),
             elapsed: ms(1300),
+            deadline: Duration::from_secs(2)
+        }
+    );
+}
+
+/// `resume` after a first attempt the caller made: it started at the fake
+/// clock's start and took `first_work`.
+fn resume_script(
+    policy: RetryPolicy,
+    first: FakeResult,
+    first_work: Duration,
+    script: Vec<FakeResult>,
+    work: Duration,
+) -> Ran {
+    let fake = Fake::new();
+    let started = fake.clock.instant();
+    fake.clock.advance(first_work);
+    let mut script = VecDeque::from(script);
+    let calls = Cell::new(0);
+    let mut numbers = Vec::new();
+    let mut events = Vec::new();
+    let out = block_on(resume(
+        &policy,
+        &Method::GET,
+        fake.env(0.0),
+        FirstAttempt {
+            value: first,
+            started,
+        },
+        |n| {
+            calls.set(calls.get() + 1);
+            numbers.push(n);
+            fake.clock.advance(work);
+            ready(script.pop_front().unwrap_or_else(|| response(200, &[])))
+        },
+        classify,
+        |event| events.push(event.clone()),
+    ));
+    Ran {
+        out,
+        calls: calls.get(),
+        numbers,
+        sleeps: fake.sleeps(),
+        events,
+    }
+}
+
+#[test]
+fn resume_after_a_success_makes_no_attempt() {
+    let ran = resume_script(
+        RetryPolicy::new(),
+        response(201, &[]),
+        Duration::ZERO,
+        vec![],
+        Duration::ZERO,
+    );
+    assert_eq!(status_of(&ran.out.value), Some(201));
+    assert_eq!(ran.out.attempts, 1);
+    assert_eq!(ran.calls, 0);
+    assert!(ran.sleeps.is_empty());
+    assert!(ran.out.stop.is_success());
+}
+
+#[test]
+fn resume_continues_as_run_from_attempt_two() {
+    let resumed = resume_script(
+        RetryPolicy::new(),
+        response(503, &[]),
+        Duration::ZERO,
+        vec![response(503, &[])],
+        Duration::ZERO,
+    );
+    let ran = run_script(
+        RetryPolicy::new(),
+        Method::GET,
+        vec![response(503, &[]), response(503, &[])],
+        Duration::ZERO,
+    );
+    assert_eq!(resumed.numbers, [2, 3]);
+    assert_eq!(resumed.out.attempts, ran.out.attempts);
+    assert_eq!(resumed.sleeps, ran.sleeps);
+    assert_eq!(resumed.events, ran.events);
+    assert_eq!(status_of(&resumed.out.value), Some(200));
+}
+
+#[test]
+fn resume_counts_the_deadline_from_the_first_attempts_start() {
+    // The first attempt took 1.6 s: 1.6 s + 0.5 s > 2 s, so no retry. The
+    // elapsed time counts from `started`, not from the call to `resume`.
+    let ran = resume_script(
+        RetryPolicy::new().with_deadline(Duration::from_secs(2)),
+        response(503, &[]),
+        ms(1600),
+        vec![],
+        Duration::ZERO,
+    );
+    assert_eq!(ran.calls, 0);
+    assert_eq!(
+        ran.out.stop,
+        StopReason::Deadline {
+            delay: ms(500),
+            elapsed: ms(1600),
             deadline: Duration::from_secs(2)
         }
     );
