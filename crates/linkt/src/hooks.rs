@@ -4,11 +4,16 @@
 //!
 //! * `pre` adds the key (a sensitive header), the user agent and default
 //!   headers, and encodes multipart uploads;
-//! * `exec` runs the retry loop of `linkt-backoff` with the client's policy,
-//!   paces calls with the optional rate limiter, records a tracing span per
-//!   call and an event per retry, and buffers the body of a failed response
-//!   into a [`ResponseRecord`] so that `linkt::Error::from` can map it
-//!   synchronously, with the operation id and the attempt count.
+//! * `exec` makes the first attempt and, when it did not succeed, continues in
+//!   the retry loop of `linkt-backoff` with the client's policy; it paces
+//!   calls with the optional rate limiter, records a tracing span per call and
+//!   an event per retry, and buffers the body of a failed response into a
+//!   [`ResponseRecord`] so that `linkt::Error::from` can map it synchronously,
+//!   with the operation id and the attempt count.
+//!
+//! Every call goes through here, so the success path is kept short: one copy
+//! of the request for retries, no retry-loop set-up, no span work without a
+//! subscriber, and futures that hold the request once (see `BENCHMARKS.md`).
 //!
 //! No per-operation knowledge lives here beyond the [`crate::OPERATIONS`]
 //! table the generator writes.
