@@ -106,8 +106,10 @@ impl Client {
         operation_id: &'static str,
         span: Option<tracing::Span>,
     ) -> impl Future<Output = reqwest::Result<reqwest::Response>> + Send + '_ {
-        // The retry policy's deadline counts from here, as does `elapsed_ms`.
-        let started = Instant::now();
+        // The retry policy's deadline counts from here, as does `elapsed_ms`;
+        // with neither, the clock is read only if a retry needs it.
+        let timed = span.is_some() || self.inner().retry.deadline().is_some();
+        let started = timed.then(Instant::now);
         // A streaming body cannot be sent twice: one attempt, no retries.
         let replayable = Replayable::new(&request);
         set_retry_count(&mut request, 1);
@@ -116,12 +118,13 @@ impl Client {
             let succeeded = matches!(&first, Ok(response) if response.status().is_success());
             let (value, attempts) = match replayable {
                 Some(replayable) if !succeeded => {
+                    let started = started.unwrap_or_else(Instant::now);
                     Box::pin(self.retry(first, started, replayable)).await
                 }
                 _ => (first, 1),
             };
 
-            if let Some(span) = &span {
+            if let (Some(span), Some(started)) = (&span, started) {
                 span.record("attempts", attempts);
                 span.record("elapsed_ms", millis(started.elapsed()));
             }
