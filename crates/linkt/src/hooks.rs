@@ -113,8 +113,11 @@ impl Client {
         // A streaming body cannot be sent twice: one attempt, no retries.
         let replayable = Replayable::new(&request);
         set_retry_count(&mut request, 1);
+        // Made here, not in the block below: the block then holds reqwest's
+        // small future instead of the request.
+        let first = self.attempt(request);
         async move {
-            let first = self.attempt(request).await;
+            let first = first.await;
             let succeeded = matches!(&first, Ok(response) if response.status().is_success());
             let (value, attempts) = match replayable {
                 Some(replayable) if !succeeded => {
@@ -127,21 +130,18 @@ impl Client {
             if let (Some(span), Some(started)) = (&span, started) {
                 span.record("attempts", attempts);
                 span.record("elapsed_ms", millis(started.elapsed()));
+                if let Ok(response) = &value {
+                    span.record("status", response.status().as_u16());
+                }
             }
-            let response = match value {
-                Ok(response) => response,
+            match value {
+                Ok(response) if response.status().is_success() => Ok(response),
+                Ok(response) => Box::pin(record_failure(response, operation_id, attempts)).await,
                 Err(err) => {
                     tracing::debug!(attempts, error = %err, "request failed");
-                    return Err(err);
+                    Err(err)
                 }
-            };
-            if let Some(span) = &span {
-                span.record("status", response.status().as_u16());
             }
-            if response.status().is_success() {
-                return Ok(response);
-            }
-            Box::pin(record_failure(response, operation_id, attempts)).await
         }
     }
 
@@ -186,8 +186,9 @@ impl Client {
 
     /// One attempt: wait for the rate limiter, send, remember rate-limit
     /// headers. The limiter is asked when the attempt is made (the future is
-    /// created just before it is awaited), and the future holds the request
-    /// once (see `exec`).
+    /// created just before it is awaited). Without a wait the request is
+    /// handed to reqwest at once, so the future holds reqwest's small one and
+    /// not the request; a request that waits is boxed meanwhile.
     fn attempt(
         &self,
         request: reqwest::Request,
@@ -202,11 +203,18 @@ impl Client {
                 tracing::debug!(wait_ms = millis(wait), "pacing for the rate limit");
                 (state.sleep)(wait)
             });
-        async move {
-            if let Some(pause) = pause {
-                pause.await;
+        let sending = match pause {
+            None => Either::Left(self.client().execute(request)),
+            Some(pause) => {
+                let request = Box::new(request);
+                Either::Right(async move {
+                    pause.await;
+                    self.client().execute(*request).await
+                })
             }
-            let response = self.client().execute(request).await?;
+        };
+        async move {
+            let response = sending.await?;
             if let Some(rate_limit) = RateLimit::from_headers(response.headers(), SystemTime::now())
             {
                 if let Some(limiter) = &state.limiter {

@@ -15,6 +15,7 @@
 //! The tests below check each against the helper it replaces.
 
 use std::fmt;
+use std::future::Future;
 
 use percent_encoding::{AsciiSet, CONTROLS, utf8_percent_encode};
 use progenitor_client::{ByteStream, Error, ResponseValue};
@@ -95,15 +96,20 @@ impl<T: fmt::Display + ?Sized> fmt::Display for PathSegment<'_, T> {
 }
 
 /// A JSON response: `ResponseValue::from_response` without the header copy.
-pub(crate) async fn json<T: DeserializeOwned, E>(
+///
+/// Not an `async fn`, whose future would keep a second copy of the response
+/// it takes by value.
+pub(crate) fn json<T: DeserializeOwned, E>(
     mut response: reqwest::Response,
-) -> Result<ResponseValue<T>, Error<E>> {
+) -> impl Future<Output = Result<ResponseValue<T>, Error<E>>> {
     let status = response.status();
     let headers = std::mem::take(response.headers_mut());
-    let full = response.bytes().await.map_err(Error::ResponseBodyError)?;
-    let inner =
-        serde_json::from_slice(&full).map_err(|e| Error::InvalidResponsePayload(full, e))?;
-    Ok(ResponseValue::new(inner, status, headers))
+    async move {
+        let full = response.bytes().await.map_err(Error::ResponseBodyError)?;
+        let inner =
+            serde_json::from_slice(&full).map_err(|e| Error::InvalidResponsePayload(full, e))?;
+        Ok(ResponseValue::new(inner, status, headers))
+    }
 }
 
 /// A response without a body: `ResponseValue::empty` without the header copy.
