@@ -27,24 +27,55 @@ struct Ran {
 
 /// Runs `script` (then 200s) under `policy`; each attempt takes `work`.
 fn run_script(policy: RetryPolicy, method: Method, script: Vec<FakeResult>, work: Duration) -> Ran {
+    drive(policy, method, None, script, work)
+}
+
+/// With `first`: `resume` after a first attempt the caller made, which started
+/// at the fake clock's start, took the given time and returned the given
+/// result. Without: `run`. Then as [`run_script`].
+fn drive(
+    policy: RetryPolicy,
+    method: Method,
+    first: Option<(FakeResult, Duration)>,
+    script: Vec<FakeResult>,
+    work: Duration,
+) -> Ran {
     let fake = Fake::new();
+    let started = fake.clock.instant();
     let mut script = VecDeque::from(script);
     let calls = Cell::new(0);
     let mut numbers = Vec::new();
     let mut events = Vec::new();
-    let out = block_on(run(
-        &policy,
-        &method,
-        fake.env(0.0),
-        |n| {
-            calls.set(calls.get() + 1);
-            numbers.push(n);
-            fake.clock.advance(work);
-            ready(script.pop_front().unwrap_or_else(|| response(200, &[])))
-        },
-        classify,
-        |event| events.push(event.clone()),
-    ));
+    let attempt = |n| {
+        calls.set(calls.get() + 1);
+        numbers.push(n);
+        fake.clock.advance(work);
+        ready(script.pop_front().unwrap_or_else(|| response(200, &[])))
+    };
+    let on_retry = |event: &RetryEvent| events.push(event.clone());
+    let out = match first {
+        None => block_on(run(
+            &policy,
+            &method,
+            fake.env(0.0),
+            attempt,
+            classify,
+            on_retry,
+        )),
+        Some((value, took)) => {
+            fake.clock.advance(took);
+            let first = FirstAttempt { value, started };
+            block_on(resume(
+                &policy,
+                &method,
+                fake.env(0.0),
+                first,
+                attempt,
+                classify,
+                on_retry,
+            ))
+        }
+    };
     Ran {
         out,
         calls: calls.get(),
@@ -222,54 +253,12 @@ fn deadline_stops_before_a_sleep_that_would_cross_it() {
     );
 }
 
-/// `resume` after a first attempt the caller made: it started at the fake
-/// clock's start and took `first_work`.
-fn resume_script(
-    policy: RetryPolicy,
-    first: FakeResult,
-    first_work: Duration,
-    script: Vec<FakeResult>,
-    work: Duration,
-) -> Ran {
-    let fake = Fake::new();
-    let started = fake.clock.instant();
-    fake.clock.advance(first_work);
-    let mut script = VecDeque::from(script);
-    let calls = Cell::new(0);
-    let mut numbers = Vec::new();
-    let mut events = Vec::new();
-    let out = block_on(resume(
-        &policy,
-        &Method::GET,
-        fake.env(0.0),
-        FirstAttempt {
-            value: first,
-            started,
-        },
-        |n| {
-            calls.set(calls.get() + 1);
-            numbers.push(n);
-            fake.clock.advance(work);
-            ready(script.pop_front().unwrap_or_else(|| response(200, &[])))
-        },
-        classify,
-        |event| events.push(event.clone()),
-    ));
-    Ran {
-        out,
-        calls: calls.get(),
-        numbers,
-        sleeps: fake.sleeps(),
-        events,
-    }
-}
-
 #[test]
 fn resume_after_a_success_makes_no_attempt() {
-    let ran = resume_script(
+    let ran = drive(
         RetryPolicy::new(),
-        response(201, &[]),
-        Duration::ZERO,
+        Method::GET,
+        Some((response(201, &[]), Duration::ZERO)),
         vec![],
         Duration::ZERO,
     );
@@ -282,10 +271,10 @@ fn resume_after_a_success_makes_no_attempt() {
 
 #[test]
 fn resume_continues_as_run_from_attempt_two() {
-    let resumed = resume_script(
+    let resumed = drive(
         RetryPolicy::new(),
-        response(503, &[]),
-        Duration::ZERO,
+        Method::GET,
+        Some((response(503, &[]), Duration::ZERO)),
         vec![response(503, &[])],
         Duration::ZERO,
     );
@@ -306,10 +295,10 @@ fn resume_continues_as_run_from_attempt_two() {
 fn resume_counts_the_deadline_from_the_first_attempts_start() {
     // The first attempt took 1.6 s: 1.6 s + 0.5 s > 2 s, so no retry. The
     // elapsed time counts from `started`, not from the call to `resume`.
-    let ran = resume_script(
+    let ran = drive(
         RetryPolicy::new().with_deadline(Duration::from_secs(2)),
-        response(503, &[]),
-        ms(1600),
+        Method::GET,
+        Some((response(503, &[]), ms(1600))),
         vec![],
         Duration::ZERO,
     );
