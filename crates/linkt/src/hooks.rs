@@ -87,11 +87,13 @@ impl ClientHooks<ClientState> for Client {
             // to record.
             Either::Left(self.exec_with_retries(request, info.operation_id, None))
         } else {
-            let recorder = span.clone();
-            Either::Right(
-                self.exec_with_retries(request, info.operation_id, Some(recorder))
-                    .instrument(span),
-            )
+            // The first attempt starts when the future is made (the limiter
+            // is asked, reqwest is handed the request): inside the span too.
+            let future = {
+                let _entered = span.enter();
+                self.exec_with_retries(request, info.operation_id, Some(span.clone()))
+            };
+            Either::Right(future.instrument(span))
         }
     }
 }
@@ -414,6 +416,54 @@ mod tests {
         ] {
             assert!(logs.contains(expected), "{expected} missing from {logs}");
         }
+    }
+
+    #[test]
+    fn pacing_for_the_rate_limit_is_logged_inside_the_call_span() {
+        let server = httpmock::MockServer::start();
+        server.mock(|when, then| {
+            when.method("DELETE").path("/v1/icp/abc");
+            then.status(204);
+        });
+        // One call per minute: the second call waits (on a sleep that returns
+        // at once).
+        let client = Client::builder()
+            .api_key(linkt_auth::ApiKey::new("lk_test_0123456789").expect("a valid key"))
+            .base_url(server.base_url())
+            .rate_limit(linkt_backoff::Plan::Custom {
+                per_minute: 1,
+                per_day: 0,
+            })
+            .sleep_with(|_| std::future::ready(()))
+            .build()
+            .expect("a client");
+        let buffer = Buffer::default();
+        let writer = buffer.clone();
+        let subscriber = tracing_subscriber::fmt()
+            .with_writer(move || writer.clone())
+            .with_ansi(false)
+            .with_max_level(tracing::Level::DEBUG)
+            .finish();
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("a runtime");
+        tracing::subscriber::with_default(subscriber, || {
+            runtime.block_on(async {
+                client.icp_delete().icp_id("abc").send().await.expect("204");
+                client.icp_delete().icp_id("abc").send().await.expect("204");
+            });
+        });
+        let logs =
+            String::from_utf8(buffer.0.lock().expect("not poisoned").clone()).expect("utf-8 logs");
+        let pacing = logs
+            .lines()
+            .find(|line| line.contains("pacing for the rate limit"))
+            .unwrap_or_else(|| panic!("no pacing event in {logs}"));
+        assert!(
+            pacing.contains("linkt.call{") && pacing.contains("operation=\"icp_delete\""),
+            "the pacing event is outside the call span: {pacing}"
+        );
     }
 
     #[test]
