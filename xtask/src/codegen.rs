@@ -185,7 +185,22 @@ fn render_all(inputs: &Inputs) -> Result<Outputs> {
     })?;
 
     let mut client = parse(client)?;
-    request_path::rewrite(&mut client).context("rewriting the client's request path")?;
+    let rewrites =
+        request_path::rewrite(&mut client).context("rewriting the client's request path")?;
+    let path_parameters: usize = view
+        .operations
+        .iter()
+        .map(|op| op.path.matches('{').count())
+        .sum();
+    if rewrites.sends != view.operations.len() || rewrites.path_segments != path_parameters {
+        bail!(
+            "the request-path rewrite saw {} `send` methods and {} path parameters; \
+             the spec has {} operations and {path_parameters} path parameters",
+            rewrites.sends,
+            rewrites.path_segments,
+            view.operations.len()
+        );
+    }
     let client_src = format!(
         "{header}{}\n{}",
         unparse(&client),
