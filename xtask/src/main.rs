@@ -5,6 +5,7 @@
 //! cargo xtask normalize [--out F]  write the normalized OpenAPI 3.0 document
 //! cargo xtask conformance          the conformance coverage gate
 //! cargo xtask bench [--smoke]      the client against plain reqwest
+//! cargo xtask semver [...]         the library crates' public API against the baseline
 //! ```
 //!
 //! Everything that turns `spec/` into Rust lives in [`codegen`]; this file only
@@ -17,6 +18,7 @@ mod bench;
 mod codegen;
 mod conformance;
 mod request_path;
+mod semver;
 
 const USAGE: &str = "\
 usage: cargo xtask <command>
@@ -27,6 +29,10 @@ commands:
   normalize [--out F]   write the normalized OpenAPI 3.0 document (default: stdout)
   conformance           print the conformance coverage table; fails on anything uncovered
   bench [--smoke]       benchmark the client against plain reqwest (see BENCHMARKS.md)
+  semver [--baseline R] check the library crates' public API with cargo-semver-checks against
+                        the baseline revision (semver-baseline.toml unless R is given)
+  semver --agreement    a spec field removal must be breaking for cargo-semver-checks and
+                        for the spec change report
 ";
 
 fn main() -> ExitCode {
@@ -39,6 +45,7 @@ fn main() -> ExitCode {
         ["normalize", "--out", path] => codegen::normalize(Some(PathBuf::from(path))),
         ["conformance"] => conformance::run(),
         ["bench", rest @ ..] => bench::run(rest),
+        ["semver", rest @ ..] => semver::run(rest),
         ["help" | "--help" | "-h"] | [] => {
             eprint!("{USAGE}");
             return ExitCode::SUCCESS;
