@@ -20,7 +20,7 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, Result, bail};
 use serde_json::{Map, Value, json};
 
-use crate::request_path;
+use crate::{open_types, request_path};
 
 /// Whether `generate` writes files or only compares them.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -160,7 +160,8 @@ fn render_all(inputs: &Inputs) -> Result<Outputs> {
     let prepared =
         linkt_spec::prepare(&inputs.spec, Some(&inputs.overlay)).context("preparing the spec")?;
     let view = generator_view(prepared.document)?;
-    let openapi = linkt_spec::to_openapiv3(&view.document)
+    let unions = open_types::discriminated_unions(&view.document)?;
+    let openapi = linkt_spec::to_openapiv3(&any_success(view.document.clone())?)
         .context("reading the generator view as OpenAPI 3.0")?;
 
     let header = format!(
@@ -192,6 +193,7 @@ fn render_all(inputs: &Inputs) -> Result<Outputs> {
         .iter()
         .map(|op| op.path.matches('{').count())
         .sum();
+    open_types::rewrite(&mut client, &unions).context("opening the generated types")?;
     if rewrites.sends != view.operations.len() || rewrites.path_segments != path_parameters {
         bail!(
             "the request-path rewrite saw {} `send` methods and {} path parameters; \
@@ -459,6 +461,48 @@ pub(crate) fn httpmock_view(mut document: Value) -> Value {
         }
     }
     document
+}
+
+/// The client's view of success: any 2xx.
+///
+/// FastAPI documents one success status per operation (`200`, or `204` for
+/// a route without a body), but servers answer a create with `201` or a
+/// delete with `200` and a body as they evolve, and the vendor's SDKs accept
+/// any 2xx. Each operation's one success response is keyed `2XX`, so the
+/// generated `send` decodes the documented body (or ignores the body, where
+/// none is documented) for every 2xx status. Only the client and the CLI
+/// are generated from this view; the httpmock helpers keep the documented
+/// codes. An operation with more than one success response is an error.
+fn any_success(mut document: Value) -> Result<Value> {
+    let Some(paths) = document.get_mut("paths").and_then(Value::as_object_mut) else {
+        bail!("the document has no `paths`");
+    };
+    for (path, item) in paths.iter_mut() {
+        for method in METHODS {
+            let Some(responses) = item
+                .get_mut(method)
+                .and_then(|op| op.get_mut("responses"))
+                .and_then(Value::as_object_mut)
+            else {
+                continue;
+            };
+            let success: Vec<String> = responses
+                .keys()
+                .filter(|code| code.starts_with('2'))
+                .cloned()
+                .collect();
+            let [code] = success.as_slice() else {
+                bail!(
+                    "/paths/{}/{method}: expected one success response, found {success:?}",
+                    escape_pointer(path)
+                );
+            };
+            if let Some(response) = responses.remove(code) {
+                responses.insert("2XX".to_owned(), response);
+            }
+        }
+    }
+    Ok(document)
 }
 
 fn drop_redundant_enum_defaults(value: &mut Value) {

@@ -17,6 +17,7 @@ use std::process::ExitCode;
 mod bench;
 mod codegen;
 mod conformance;
+mod open_types;
 mod request_path;
 mod semver;
 

@@ -125,62 +125,69 @@ const PERSON_TARGET: &str =
     "## Criteria\n- VP of Sales, CRO or Head of Revenue\n- Director level or above";
 
 fn create_request() -> BenchResult<types::CreateIcpRequest> {
-    Ok(types::CreateIcpRequest {
-        name: "Enterprise SaaS Companies".try_into()?,
-        description: "Mid-market B2B SaaS companies and their revenue leaders".try_into()?,
+    Ok(linkt::build!(types::CreateIcpRequest {
+        name: "Enterprise SaaS Companies",
+        description: "Mid-market B2B SaaS companies and their revenue leaders",
         entity_targets: vec![
-            types::EntityTargetConfig {
+            linkt::build!(types::EntityTargetConfig {
                 description: COMPANY_TARGET.to_owned(),
                 desired_count: None,
                 entity_type: "company".to_owned(),
                 filters: Vec::new(),
                 root: true,
-            },
-            types::EntityTargetConfig {
+            })
+            .expect("every field is set"),
+            linkt::build!(types::EntityTargetConfig {
                 description: PERSON_TARGET.to_owned(),
                 desired_count: NonZeroU64::new(2),
                 entity_type: "person".to_owned(),
                 filters: vec!["located in North America".to_owned()],
                 root: false,
-            },
+            })
+            .expect("every field is set"),
         ],
     })
+    .expect("every field is set"))
 }
 
 fn targets(person_count: i64) -> Vec<types::IcpEntityTarget> {
     vec![
-        types::IcpEntityTarget {
+        linkt::build!(types::IcpEntityTarget {
             description: COMPANY_TARGET.to_owned(),
             desired_count: None,
             entity_type: "company".to_owned(),
             root: true,
-        },
-        types::IcpEntityTarget {
+        })
+        .expect("every field is set"),
+        linkt::build!(types::IcpEntityTarget {
             description: PERSON_TARGET.to_owned(),
             desired_count: Some(person_count),
             entity_type: "person".to_owned(),
             root: false,
-        },
+        })
+        .expect("every field is set"),
     ]
 }
 
 fn structure(person_count: i64) -> Vec<types::IcpEntityStructure> {
     vec![
-        types::IcpEntityStructure {
+        linkt::build!(types::IcpEntityStructure {
             desired_count: None,
             entity_type: "company".to_owned(),
             root: true,
-        },
-        types::IcpEntityStructure {
+        })
+        .expect("every field is set"),
+        linkt::build!(types::IcpEntityStructure {
             desired_count: Some(person_count),
             entity_type: "person".to_owned(),
             root: false,
-        },
+        })
+        .expect("every field is set"),
     ]
 }
 
 fn icp() -> types::IcpResponse {
-    types::IcpResponse {
+    linkt::build!(types::IcpResponse {
         created_at: at(0),
         description: "Mid-market B2B SaaS companies and their revenue leaders".to_owned(),
         entity_structure: Some(structure(2)),
@@ -189,11 +196,12 @@ fn icp() -> types::IcpResponse {
         name: "Enterprise SaaS Companies".to_owned(),
         schema_version: Some(2),
         updated_at: at(86_400 * 3 + 1234),
-    }
+    })
+    .expect("every field is set")
 }
 
 fn created_icp(request: &types::CreateIcpRequest) -> types::IcpResponse {
-    types::IcpResponse {
+    linkt::build!(types::IcpResponse {
         created_at: at(86_400 * 10),
         description: request.description.to_string(),
         entity_structure: Some(structure(2)),
@@ -202,7 +210,8 @@ fn created_icp(request: &types::CreateIcpRequest) -> types::IcpResponse {
         name: request.name.to_string(),
         schema_version: Some(2),
         updated_at: at(86_400 * 10),
-    }
+    })
+    .expect("every field is set")
 }
 
 const COMPANIES: [&str; 20] = [
@@ -426,27 +435,36 @@ fn entity_page() -> types::EntityListResponse {
             person_data(i, last_company.1, t)
         };
         let duplicate_info = match i % 9 {
-            0 => Some(types::DuplicateInfo {
-                duplicate_count: Some(2),
-                duplicate_entity_ids: Some(vec![object_id(5000 + i as u64), object_id(6000)]),
-                duplicate_icps: Some(vec![types::DuplicateIcp {
-                    icp_id: object_id(7000),
-                    icp_name: "Fintech Expansion Q3".to_owned(),
-                }]),
-                is_duplicate: false,
-                is_primary: true,
-                primary_entity_id: None,
-                primary_icp_name: None,
-            }),
-            4 => Some(types::DuplicateInfo {
-                duplicate_count: None,
-                duplicate_entity_ids: None,
-                duplicate_icps: None,
-                is_duplicate: true,
-                is_primary: false,
-                primary_entity_id: Some(object_id(8000 + i as u64)),
-                primary_icp_name: Some("Healthcare Outbound".to_owned()),
-            }),
+            0 => Some(
+                linkt::build!(types::DuplicateInfo {
+                    duplicate_count: Some(2),
+                    duplicate_entity_ids: Some(vec![object_id(5000 + i as u64), object_id(6000)]),
+                    duplicate_icps: Some(vec![
+                        linkt::build!(types::DuplicateIcp {
+                            icp_id: object_id(7000),
+                            icp_name: "Fintech Expansion Q3".to_owned(),
+                        })
+                        .expect("every field is set")
+                    ]),
+                    is_duplicate: false,
+                    is_primary: true,
+                    primary_entity_id: None,
+                    primary_icp_name: None,
+                })
+                .expect("every field is set"),
+            ),
+            4 => Some(
+                linkt::build!(types::DuplicateInfo {
+                    duplicate_count: None,
+                    duplicate_entity_ids: None,
+                    duplicate_icps: None,
+                    is_duplicate: true,
+                    is_primary: false,
+                    primary_entity_id: Some(object_id(8000 + i as u64)),
+                    primary_icp_name: Some("Healthcare Outbound".to_owned()),
+                })
+                .expect("every field is set"),
+            ),
             _ => None,
         };
         let status = match i % 4 {
@@ -455,38 +473,42 @@ fn entity_page() -> types::EntityListResponse {
             2 => None,
             _ => Some(types::EntityResponseStatus::Contacted),
         };
-        entities.push(types::EntityResponse {
-            comments: (i % 6 == 1).then(|| "Good fit; warm intro via partner".to_owned()),
-            created_at: at(t),
-            data,
-            duplicate_info,
-            entity_type: if is_company { "company" } else { "person" }.to_owned(),
-            external_id: (is_company && i % 3 == 0).then(|| format!("001Dn00000{i:05}XYZ")),
-            external_source: (is_company && i % 3 == 0).then(|| "salesforce".to_owned()),
-            icp_id: ICP_ID.to_owned(),
-            id,
-            parent_id: (!is_company).then(|| last_company.0.clone()),
-            sheet_id: if is_company {
-                companies_sheet.clone()
-            } else {
-                people_sheet.clone()
-            },
-            sheet_name: if is_company {
-                "Discovered Companies"
-            } else {
-                "Revenue Leaders"
-            }
-            .to_owned(),
-            status,
-            updated_at: at(t + 7200),
-        });
+        entities.push(
+            linkt::build!(types::EntityResponse {
+                comments: (i % 6 == 1).then(|| "Good fit; warm intro via partner".to_owned()),
+                created_at: at(t),
+                data,
+                duplicate_info,
+                entity_type: if is_company { "company" } else { "person" }.to_owned(),
+                external_id: (is_company && i % 3 == 0).then(|| format!("001Dn00000{i:05}XYZ")),
+                external_source: (is_company && i % 3 == 0).then(|| "salesforce".to_owned()),
+                icp_id: ICP_ID.to_owned(),
+                id,
+                parent_id: (!is_company).then(|| last_company.0.clone()),
+                sheet_id: if is_company {
+                    companies_sheet.clone()
+                } else {
+                    people_sheet.clone()
+                },
+                sheet_name: if is_company {
+                    "Discovered Companies"
+                } else {
+                    "Revenue Leaders"
+                }
+                .to_owned(),
+                status,
+                updated_at: at(t + 7200),
+            })
+            .expect("every field is set"),
+        );
     }
-    types::EntityListResponse {
+    linkt::build!(types::EntityListResponse {
         entities,
         page: 1,
         page_size: PAGE_SIZE as i64,
         total: 1342,
-    }
+    })
+    .expect("every field is set")
 }
 
 #[cfg(test)]

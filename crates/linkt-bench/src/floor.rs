@@ -275,12 +275,14 @@ pub(crate) fn check_entity_page(
             }
             _ => false,
         };
-        let status = b.status.map(|s| match s {
-            types::EntityResponseStatus::New => Status::New,
-            types::EntityResponseStatus::Reviewed => Status::Reviewed,
-            types::EntityResponseStatus::Passed => Status::Passed,
-            types::EntityResponseStatus::Contacted => Status::Contacted,
-        });
+        let status = match &b.status {
+            None => None,
+            Some(types::EntityResponseStatus::New) => Some(Status::New),
+            Some(types::EntityResponseStatus::Reviewed) => Some(Status::Reviewed),
+            Some(types::EntityResponseStatus::Passed) => Some(Status::Passed),
+            Some(types::EntityResponseStatus::Contacted) => Some(Status::Contacted),
+            Some(other) => return Err(mismatch(&format!("entity {} status {other}", b.id))),
+        };
         let ok = a.comments == b.comments
             && a.created_at == b.created_at
             && a.data == b.data

@@ -18,10 +18,10 @@ pub(crate) async fn run(client: &Client, matches: &ArgMatches) -> anyhow::Result
         request = request.entity_ids(ids.clone());
     }
     if let Some(entity_type) = matches.get_one::<types::EntityType>("entity-type") {
-        request = request.entity_type(*entity_type);
+        request = request.entity_type(entity_type.clone());
     }
     if let Some(format) = matches.get_one::<types::EntityExportFormat>("format") {
-        request = request.format(*format);
+        request = request.format(format.clone());
     }
     if let Some(hide) = matches.get_one::<bool>("hide-duplicates") {
         request = request.hide_duplicates(*hide);

@@ -208,6 +208,19 @@ pub(crate) fn handle(operation: &str, store: &mut Store, call: &mut Call<'_>) ->
     }
 }
 
+/// Builds a generated response type from all its fields with `linkt::build!`
+/// (the generated structs are `#[non_exhaustive]`). Every field is given, so
+/// the builder cannot fail; a required field the generated type gained and
+/// the mock does not set yet is a bug of the mock, and the first response
+/// that needs it names the type and the field.
+macro_rules! built {
+    ($($ty:ident)::+ { $($body:tt)* }) => {
+        linkt::build!($($ty)::+ { $($body)* }).unwrap_or_else(|err| {
+            panic!("linkt-mock sets every field of {}: {err}", stringify!($($ty)::+))
+        })
+    };
+}
+
 // ---------------------------------------------------------------------------
 // Lookups, sorting and pagination
 
@@ -335,34 +348,34 @@ fn targets_from(body: &Value) -> Result<Vec<Target>, Failure> {
 
 fn icp_view(icp: &Icp) -> types::IcpResponse {
     let is_root = |t: &Target| t.root;
-    types::IcpResponse {
+    built!(types::IcpResponse {
         id: icp.id.clone(),
         name: icp.name.clone(),
         description: icp.description.clone(),
         entity_targets: icp
             .targets
             .iter()
-            .map(|t| types::IcpEntityTarget {
+            .map(|t| built!(types::IcpEntityTarget {
                 description: t.description.clone(),
                 desired_count: t.desired_count.and_then(|n| i64::try_from(n).ok()),
                 entity_type: t.entity_type.clone(),
                 root: is_root(t),
-            })
-            .collect(),
+            }))
+            .collect::<Vec<_>>(),
         entity_structure: Some(
             icp.targets
                 .iter()
-                .map(|t| types::IcpEntityStructure {
+                .map(|t| built!(types::IcpEntityStructure {
                     desired_count: t.desired_count.and_then(|n| i64::try_from(n).ok()),
                     entity_type: t.entity_type.clone(),
                     root: is_root(t),
-                })
-                .collect(),
+                }))
+                .collect::<Vec<_>>(),
         ),
         schema_version: Some(2),
         created_at: icp.created_at,
         updated_at: icp.updated_at,
-    }
+    })
 }
 
 fn icp_create(store: &mut Store, call: &mut Call<'_>) -> Outcome {
@@ -433,12 +446,12 @@ fn icp_list(store: &mut Store, call: &mut Call<'_>) -> Outcome {
         ],
         |i| i.id.as_str(),
     )?;
-    json(&types::IcpListResponse {
-        icps: page_items.into_iter().map(icp_view).collect(),
+    json(&built!(types::IcpListResponse {
+        icps: page_items.into_iter().map(icp_view).collect::<Vec<_>>(),
         page,
         page_size: size,
         total,
-    })
+    }))
 }
 
 fn icp_delete(store: &mut Store, call: &mut Call<'_>) -> Outcome {
@@ -458,14 +471,16 @@ fn icp_get_active_runs(store: &mut Store, call: &mut Call<'_>) -> Outcome {
         .values()
         .filter(|r| r.org == call.org && r.icp_id.as_deref() == Some(id.as_str()))
         .filter(|r| matches!(r.status_at(call.now), "RUNNING" | "SCHEDULED" | "PENDING"))
-        .map(|r| types::ActiveRun {
-            agent_type: r.agent_type.clone(),
-            created_at: Some(r.created_at),
-            id: r.id.clone(),
-            task_type: r.task_type.clone(),
+        .map(|r| {
+            built!(types::ActiveRun {
+                agent_type: r.agent_type.clone(),
+                created_at: Some(r.created_at),
+                id: r.id.clone(),
+                task_type: r.task_type.clone(),
+            })
         })
-        .collect();
-    json(&types::IcpGetActiveRunsResponse { runs })
+        .collect::<Vec<_>>();
+    json(&built!(types::IcpGetActiveRunsResponse { runs }))
 }
 
 // ---------------------------------------------------------------------------
@@ -478,7 +493,7 @@ fn sheet_view(sheet: &Sheet) -> Result<types::Sheet, Failure> {
             "sheet schema is not an object".into(),
         ));
     };
-    Ok(types::Sheet {
+    Ok(built!(types::Sheet {
         id: sheet.id.clone(),
         name: sheet.name.clone(),
         description: sheet.description.clone(),
@@ -487,7 +502,7 @@ fn sheet_view(sheet: &Sheet) -> Result<types::Sheet, Failure> {
         entity_schema,
         created_at: sheet.created_at,
         updated_at: sheet.updated_at,
-    })
+    }))
 }
 
 fn sheet_create(store: &mut Store, call: &mut Call<'_>) -> Outcome {
@@ -589,12 +604,12 @@ fn sheet_list(store: &mut Store, call: &mut Call<'_>) -> Outcome {
         object.insert("entity_count".into(), json!(count));
         sheets.push(object);
     }
-    json(&types::SheetListResponse {
+    json(&built!(types::SheetListResponse {
         sheets,
         page,
         page_size: size,
         total,
-    })
+    }))
 }
 
 fn sheet_delete(store: &mut Store, call: &mut Call<'_>) -> Outcome {
@@ -743,23 +758,23 @@ impl<'a> Duplicates<'a> {
             let mut icps: Vec<types::DuplicateIcp> = Vec::new();
             for d in &dups {
                 if !icps.iter().any(|i| i.icp_id == d.icp_id) {
-                    icps.push(types::DuplicateIcp {
+                    icps.push(built!(types::DuplicateIcp {
                         icp_id: d.icp_id.clone(),
                         icp_name: icp_name(&d.icp_id),
-                    });
+                    }));
                 }
             }
-            Some(types::DuplicateInfo {
+            Some(built!(types::DuplicateInfo {
                 is_duplicate: false,
                 is_primary: true,
                 duplicate_count: i64::try_from(dups.len()).ok(),
-                duplicate_entity_ids: Some(dups.iter().map(|d| d.id.clone()).collect()),
+                duplicate_entity_ids: Some(dups.iter().map(|d| d.id.clone()).collect::<Vec<_>>()),
                 duplicate_icps: Some(icps),
                 primary_entity_id: None,
                 primary_icp_name: None,
-            })
+            }))
         } else {
-            Some(types::DuplicateInfo {
+            Some(built!(types::DuplicateInfo {
                 is_duplicate: true,
                 is_primary: false,
                 duplicate_count: None,
@@ -767,7 +782,7 @@ impl<'a> Duplicates<'a> {
                 duplicate_icps: None,
                 primary_entity_id: Some(primary.id.clone()),
                 primary_icp_name: Some(icp_name(&primary.icp_id)),
-            })
+            }))
         }
     }
 }
@@ -801,7 +816,7 @@ fn entity_view(
                 .map_err(|err| Failure::Message(500, err.to_string()))?,
         ),
     };
-    Ok(types::EntityResponse {
+    Ok(built!(types::EntityResponse {
         id: e.id.clone(),
         sheet_id: e.sheet_id.clone(),
         sheet_name: store
@@ -819,7 +834,7 @@ fn entity_view(
         external_source: e.external_source.clone(),
         created_at: e.created_at,
         updated_at: e.updated_at,
-    })
+    }))
 }
 
 const STATUSES: [&str; 4] = ["new", "reviewed", "passed", "contacted"];
@@ -1020,13 +1035,13 @@ fn entity_list(store: &mut Store, call: &mut Call<'_>) -> Outcome {
     let entities = page_items
         .into_iter()
         .map(|e| entity_view(store, &dups, e, fields.as_deref()))
-        .collect::<Result<_, _>>()?;
-    json(&types::EntityListResponse {
+        .collect::<Result<Vec<_>, _>>()?;
+    json(&built!(types::EntityListResponse {
         entities,
         page,
         page_size: size,
         total,
-    })
+    }))
 }
 
 fn entity_delete(store: &mut Store, call: &mut Call<'_>) -> Outcome {
@@ -1083,10 +1098,10 @@ fn entity_bulk_update_status(store: &mut Store, call: &mut Call<'_>) -> Outcome 
         apply_review(store, call.org, &id, &review, call.now);
         updated += 1;
     }
-    json(&types::EntityBulkUpdateStatusResponse {
+    json(&built!(types::EntityBulkUpdateStatusResponse {
         updated_count: updated,
         failed_ids,
-    })
+    }))
 }
 
 fn entity_get_counts(store: &mut Store, call: &mut Call<'_>) -> Outcome {
@@ -1097,10 +1112,10 @@ fn entity_get_counts(store: &mut Store, call: &mut Call<'_>) -> Outcome {
     for e in &items {
         *counts.entry(e.entity_type.clone()).or_default() += 1;
     }
-    json(&types::EntityGetCountsResponse {
+    json(&built!(types::EntityGetCountsResponse {
         total: i64::try_from(items.len()).unwrap_or(i64::MAX),
         counts,
-    })
+    }))
 }
 
 fn entity_search(store: &mut Store, call: &mut Call<'_>) -> Outcome {
@@ -1143,14 +1158,14 @@ fn entity_search(store: &mut Store, call: &mut Call<'_>) -> Outcome {
         .skip(skip)
         .take(usize::try_from(size).unwrap_or(usize::MAX))
         .map(|(_, e)| entity_view(store, &dups, e, None))
-        .collect::<Result<_, _>>()?;
-    json(&types::EntitySearchResponse {
+        .collect::<Result<Vec<_>, _>>()?;
+    json(&built!(types::EntitySearchResponse {
         entities,
         page,
         page_size: size,
         query: q,
         total,
-    })
+    }))
 }
 
 /// Columns of the data of these entities, in first-seen (schema) order.
@@ -1340,7 +1355,7 @@ fn task_view(task: &Task) -> Result<types::TaskResponse, Failure> {
             })?,
         ),
     };
-    Ok(types::TaskResponse {
+    Ok(built!(types::TaskResponse {
         id: task.id.clone(),
         name: task.name.clone(),
         description: task.description.clone(),
@@ -1351,7 +1366,7 @@ fn task_view(task: &Task) -> Result<types::TaskResponse, Failure> {
         task_config,
         created_at: task.created_at,
         updated_at: task.updated_at,
-    })
+    }))
 }
 
 fn task_create(store: &mut Store, call: &mut Call<'_>) -> Outcome {
@@ -1432,15 +1447,15 @@ fn task_list(store: &mut Store, call: &mut Call<'_>) -> Outcome {
         ],
         |t| t.id.as_str(),
     )?;
-    json(&types::TaskListResponse {
+    json(&built!(types::TaskListResponse {
         tasks: page_items
             .into_iter()
             .map(task_view)
-            .collect::<Result<_, _>>()?,
+            .collect::<Result<Vec<_>, _>>()?,
         page,
         page_size: size,
         total,
-    })
+    }))
 }
 
 fn task_delete(store: &mut Store, call: &mut Call<'_>) -> Outcome {
@@ -2068,12 +2083,15 @@ fn run_list(store: &mut Store, call: &mut Call<'_>) -> Outcome {
         ],
         |r| r.id.as_str(),
     )?;
-    json(&types::RunListResponse {
-        runs: page_items.into_iter().map(|r| run_view(r, now)).collect(),
+    json(&built!(types::RunListResponse {
+        runs: page_items
+            .into_iter()
+            .map(|r| run_view(r, now))
+            .collect::<Vec<_>>(),
         page,
         page_size: size,
         total,
-    })
+    }))
 }
 
 fn run_delete(store: &mut Store, call: &mut Call<'_>) -> Outcome {
@@ -2168,7 +2186,7 @@ fn run_get_queue(store: &mut Store, call: &mut Call<'_>) -> Outcome {
     for (state, n) in &counts {
         stats.insert((*state).to_owned(), json!(n));
     }
-    json(&types::RunGetQueueResponse {
+    json(&built!(types::RunGetQueueResponse {
         total: i64::try_from(entities.len()).unwrap_or(i64::MAX),
         entities,
         include_history: Some(include_history),
@@ -2176,16 +2194,21 @@ fn run_get_queue(store: &mut Store, call: &mut Call<'_>) -> Outcome {
         offset,
         queue_data_available: Some(true),
         queue_data_message: None,
-        state_counts: Some(counts.into_iter().map(|(k, v)| (k.to_owned(), v)).collect()),
+        state_counts: Some(
+            counts
+                .into_iter()
+                .map(|(k, v)| (k.to_owned(), v))
+                .collect::<BTreeMap<_, _>>()
+        ),
         stats,
-    })
+    }))
 }
 
 // ---------------------------------------------------------------------------
 // Signals
 
 fn signal_view(s: &store::Signal) -> types::SignalResponse {
-    types::SignalResponse {
+    built!(types::SignalResponse {
         id: s.id.clone(),
         icp_id: s.icp_id.clone(),
         entity_ids: s.entity_ids.clone(),
@@ -2197,7 +2220,7 @@ fn signal_view(s: &store::Signal) -> types::SignalResponse {
         references: s.references.clone(),
         metadata: Some(s.metadata.clone()),
         created_at: s.created_at,
-    }
+    })
 }
 
 fn signal_retrieve(store: &mut Store, call: &mut Call<'_>) -> Outcome {
@@ -2260,19 +2283,19 @@ fn signal_list(store: &mut Store, call: &mut Call<'_>) -> Outcome {
         ],
         |s| s.id.as_str(),
     )?;
-    json(&types::SignalListResponse {
-        signals: page_items.into_iter().map(signal_view).collect(),
+    json(&built!(types::SignalListResponse {
+        signals: page_items.into_iter().map(signal_view).collect::<Vec<_>>(),
         page,
         page_size: size,
         total,
-    })
+    }))
 }
 
 // ---------------------------------------------------------------------------
 // Schedules
 
 fn schedule_view(s: &Schedule) -> types::ScheduleResponse {
-    types::ScheduleResponse {
+    built!(types::ScheduleResponse {
         id: s.id.clone(),
         name: s.name.clone(),
         description: s.description.clone(),
@@ -2283,7 +2306,7 @@ fn schedule_view(s: &Schedule) -> types::ScheduleResponse {
         parameters: s.parameters.clone(),
         created_at: s.created_at,
         updated_at: s.updated_at,
-    }
+    })
 }
 
 /// Validates a cron expression: a 422 for a bad pattern, a 400 when a
@@ -2405,12 +2428,15 @@ fn schedule_list(store: &mut Store, call: &mut Call<'_>) -> Outcome {
         ],
         |s| s.id.as_str(),
     )?;
-    json(&types::ScheduleListResponse {
-        schedules: page_items.into_iter().map(schedule_view).collect(),
+    json(&built!(types::ScheduleListResponse {
+        schedules: page_items
+            .into_iter()
+            .map(schedule_view)
+            .collect::<Vec<_>>(),
         page,
         page_size: size,
         total,
-    })
+    }))
 }
 
 fn schedule_delete(store: &mut Store, call: &mut Call<'_>) -> Outcome {
@@ -2493,7 +2519,7 @@ fn files_upload(store: &mut Store, call: &mut Call<'_>) -> Outcome {
         processing_at,
         done_at: store::add(processing_at, timing.file_processing),
     };
-    let view = types::FileUploadResponse {
+    let view = built!(types::FileUploadResponse {
         file_id: file.id.clone(),
         name: file.name.clone(),
         s3_uri: s3_uri(&file),
@@ -2502,14 +2528,14 @@ fn files_upload(store: &mut Store, call: &mut Call<'_>) -> Outcome {
         csv_metadata: file.metadata_at(call.now),
         processing_status: processing_status(&file, call.now),
         original_file_type: file.original_file_type.clone(),
-    };
+    });
     store.files.insert(id, file);
     json(&view)
 }
 
 fn files_retrieve(store: &mut Store, call: &mut Call<'_>) -> Outcome {
     let file = find(&store.files, call.org, call.path("file_id"), "file")?;
-    json(&types::FileRetrieveResponse {
+    json(&built!(types::FileRetrieveResponse {
         file_id: file.id.clone(),
         name: file.name.clone(),
         s3_uri: s3_uri(file),
@@ -2518,23 +2544,23 @@ fn files_retrieve(store: &mut Store, call: &mut Call<'_>) -> Outcome {
         csv_metadata: file.metadata_at(call.now),
         processing_status: Some(processing_status(file, call.now)),
         original_file_type: file.original_file_type.clone(),
-    })
+    }))
 }
 
 fn files_list(store: &mut Store, call: &mut Call<'_>) -> Outcome {
     let items: Vec<&File> = store.files.values().filter(|f| f.org == call.org).collect();
     let (page_items, total, page, size) = sort_and_page(items, call, &[], |f| f.id.as_str())?;
-    json(&types::FileListResponse {
+    json(&built!(types::FileListResponse {
         files: page_items
             .into_iter()
-            .map(|f| types::FileSummary {
+            .map(|f| built!(types::FileSummary {
                 file_id: f.id.clone(),
                 name: f.name.clone(),
                 size_bytes: i64::try_from(f.size).unwrap_or(i64::MAX),
-            })
-            .collect(),
+            }))
+            .collect::<Vec<_>>(),
         page,
         page_size: size,
         total,
-    })
+    }))
 }

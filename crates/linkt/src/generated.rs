@@ -18,6 +18,7 @@ pub mod types {
         PartialEq,
         schemars::JsonSchema
     )]
+    #[non_exhaustive]
     pub struct ActiveRun {
         ///How the run was started, for example `task` or `play`.
         pub agent_type: ::std::string::String,
@@ -44,6 +45,7 @@ pub mod types {
         PartialEq,
         schemars::JsonSchema
     )]
+    #[non_exhaustive]
     pub struct AddCustomFieldsRequest {
         ///Field definitions to add.
         pub fields: ::std::vec::Vec<CustomFieldDefinition>,
@@ -62,6 +64,7 @@ pub mod types {
         PartialEq,
         schemars::JsonSchema
     )]
+    #[non_exhaustive]
     pub struct BodyUploadFileV1FilesUploadPost {
         ///CSV or XLSX file (XLSX is converted to CSV, first sheet only).
         pub file: ::std::string::String,
@@ -80,6 +83,7 @@ pub mod types {
         PartialEq,
         schemars::JsonSchema
     )]
+    #[non_exhaustive]
     pub struct BulkUpdateStatusRequest {
         ///Entities to update (1 to 1000).
         pub entity_ids: ::std::vec::Vec<::std::string::String>,
@@ -107,6 +111,7 @@ pub mod types {
         PartialEq,
         schemars::JsonSchema
     )]
+    #[non_exhaustive]
     pub struct CreateIcpRequest {
         ///Display description of the ICP.
         pub description: CreateIcpRequestDescription,
@@ -257,6 +262,7 @@ pub mod types {
         PartialEq,
         schemars::JsonSchema
     )]
+    #[non_exhaustive]
     pub struct CreateRunRequest {
         ///Legacy agent to execute.
         pub agent_id: CreateRunRequestAgentId,
@@ -412,6 +418,7 @@ pub mod types {
         PartialEq,
         schemars::JsonSchema
     )]
+    #[non_exhaustive]
     pub struct CreateScheduleRequest {
         ///Five-field cron expression (minute hour day-of-month month day-of-week). Only daily, weekly and monthly patterns are accepted; for signal tasks it must match the task's monitoring frequency.
         pub cron_expression: ::std::string::String,
@@ -638,6 +645,7 @@ pub mod types {
         PartialEq,
         schemars::JsonSchema
     )]
+    #[non_exhaustive]
     pub struct CreateSheetRequest {
         ///Sheet description.
         pub description: CreateSheetRequestDescription,
@@ -791,6 +799,7 @@ pub mod types {
         PartialEq,
         schemars::JsonSchema
     )]
+    #[non_exhaustive]
     pub struct CreateTaskRequest {
         ///Workflow deployment; normally `main`.
         pub deployment_name: ::std::string::String,
@@ -945,16 +954,10 @@ pub mod types {
                 })
         }
     }
+    #[derive(::serde::Serialize, Clone, Debug, PartialEq, schemars::JsonSchema)]
     ///`CreateTaskRequestTaskConfig`
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        PartialEq,
-        schemars::JsonSchema
-    )]
     #[serde(untagged)]
+    #[non_exhaustive]
     pub enum CreateTaskRequestTaskConfig {
         SearchTaskConfig(SearchTaskConfig),
         IngestTaskConfig(IngestTaskConfig),
@@ -963,7 +966,17 @@ pub mod types {
         SignalTopicConfig(SignalTopicConfig),
         SignalCsvConfig(SignalCsvConfig),
         SignalSheetConfig(SignalSheetConfig),
+        /// A member this version of the client does not know: the object as received.
+        #[schemars(skip)]
+        Unknown(::serde_json::Map<::std::string::String, ::serde_json::Value>),
     }
+    crate::open::open_union!(
+        CreateTaskRequestTaskConfig, "type" { "ingest" => IngestTaskConfig,
+        "ingest-ondemand" => OnDemandIngestTaskConfigRequest, "profile" =>
+        ProfilePromptConfig, "search" => SearchTaskConfig, "signal-csv" =>
+        SignalCsvConfig, "signal-sheet" => SignalSheetConfig, "signal-topic" =>
+        SignalTopicConfig }
+    );
     impl ::std::convert::From<SearchTaskConfig> for CreateTaskRequestTaskConfig {
         fn from(value: SearchTaskConfig) -> Self {
             Self::SearchTaskConfig(value)
@@ -1000,20 +1013,9 @@ pub mod types {
             Self::SignalSheetConfig(value)
         }
     }
+    #[derive(Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd, schemars::JsonSchema)]
     ///Progress of the server-side parsing of an uploaded file.
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Copy,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd,
-        schemars::JsonSchema
-    )]
+    #[non_exhaustive]
     pub enum CsvProcessingStatus {
         #[serde(rename = "pending")]
         Pending,
@@ -1023,47 +1025,14 @@ pub mod types {
         Completed,
         #[serde(rename = "failed")]
         Failed,
+        /// A value this version of the client does not know, kept as received.
+        #[schemars(skip)]
+        Unknown(crate::UnknownValue),
     }
-    impl ::std::fmt::Display for CsvProcessingStatus {
-        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            match *self {
-                Self::Pending => f.write_str("pending"),
-                Self::Processing => f.write_str("processing"),
-                Self::Completed => f.write_str("completed"),
-                Self::Failed => f.write_str("failed"),
-            }
-        }
-    }
-    impl ::std::str::FromStr for CsvProcessingStatus {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            match value {
-                "pending" => Ok(Self::Pending),
-                "processing" => Ok(Self::Processing),
-                "completed" => Ok(Self::Completed),
-                "failed" => Ok(Self::Failed),
-                _ => Err("invalid value".into()),
-            }
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for CsvProcessingStatus {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for CsvProcessingStatus {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
+    crate::open::open_enum!(
+        CsvProcessingStatus { Pending = "pending", Processing = "processing", Completed =
+        "completed", Failed = "failed" }
+    );
     ///A custom field to add to a sheet's entity schema.
     #[derive(
         ::serde::Deserialize,
@@ -1073,6 +1042,7 @@ pub mod types {
         PartialEq,
         schemars::JsonSchema
     )]
+    #[non_exhaustive]
     pub struct CustomFieldDefinition {
         ///Extra JSON Schema keywords merged into the field's schema.
         #[serde(default, skip_serializing_if = "::serde_json::Map::is_empty")]
@@ -1112,20 +1082,9 @@ pub mod types {
             Default::default()
         }
     }
+    #[derive(Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd, schemars::JsonSchema)]
     ///Data type of the field.
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Copy,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd,
-        schemars::JsonSchema
-    )]
+    #[non_exhaustive]
     pub enum CustomFieldDefinitionFieldType {
         #[serde(rename = "string")]
         String,
@@ -1143,56 +1102,15 @@ pub mod types {
         Reference,
         #[serde(rename = "enum")]
         Enum,
+        /// A value this version of the client does not know, kept as received.
+        #[schemars(skip)]
+        Unknown(crate::UnknownValue),
     }
-    impl ::std::fmt::Display for CustomFieldDefinitionFieldType {
-        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            match *self {
-                Self::String => f.write_str("string"),
-                Self::Number => f.write_str("number"),
-                Self::Integer => f.write_str("integer"),
-                Self::Boolean => f.write_str("boolean"),
-                Self::Array => f.write_str("array"),
-                Self::Object => f.write_str("object"),
-                Self::Reference => f.write_str("reference"),
-                Self::Enum => f.write_str("enum"),
-            }
-        }
-    }
-    impl ::std::str::FromStr for CustomFieldDefinitionFieldType {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            match value {
-                "string" => Ok(Self::String),
-                "number" => Ok(Self::Number),
-                "integer" => Ok(Self::Integer),
-                "boolean" => Ok(Self::Boolean),
-                "array" => Ok(Self::Array),
-                "object" => Ok(Self::Object),
-                "reference" => Ok(Self::Reference),
-                "enum" => Ok(Self::Enum),
-                _ => Err("invalid value".into()),
-            }
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for CustomFieldDefinitionFieldType {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for CustomFieldDefinitionFieldType {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
+    crate::open::open_enum!(
+        CustomFieldDefinitionFieldType { String = "string", Number = "number", Integer =
+        "integer", Boolean = "boolean", Array = "array", Object = "object", Reference =
+        "reference", Enum = "enum" }
+    );
     ///Custom fields to remove from a sheet's schema.
     #[derive(
         ::serde::Deserialize,
@@ -1202,6 +1120,7 @@ pub mod types {
         PartialEq,
         schemars::JsonSchema
     )]
+    #[non_exhaustive]
     pub struct DeleteCustomFieldsRequest {
         ///Names of custom fields to remove. Default fields cannot be removed; stored values are hidden, not erased.
         pub fields: ::std::vec::Vec<::std::string::String>,
@@ -1220,6 +1139,7 @@ pub mod types {
         PartialEq,
         schemars::JsonSchema
     )]
+    #[non_exhaustive]
     pub struct DuplicateIcp {
         ///ICP identifier.
         pub icp_id: ::std::string::String,
@@ -1240,6 +1160,7 @@ pub mod types {
         PartialEq,
         schemars::JsonSchema
     )]
+    #[non_exhaustive]
     pub struct DuplicateInfo {
         ///Number of duplicates (primary entities only).
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -1277,6 +1198,7 @@ pub mod types {
         PartialEq,
         schemars::JsonSchema
     )]
+    #[non_exhaustive]
     pub struct EntityBulkUpdateStatusResponse {
         ///Identifiers that were malformed or not found.
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
@@ -1289,62 +1211,21 @@ pub mod types {
             Default::default()
         }
     }
+    #[derive(Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd, schemars::JsonSchema)]
     ///`separate`: one row per entity. `combined`: child rows joined with their parent's columns; requires exactly one `icp_id`.
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Copy,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd,
-        schemars::JsonSchema
-    )]
+    #[non_exhaustive]
     pub enum EntityExportFormat {
         #[serde(rename = "separate")]
         Separate,
         #[serde(rename = "combined")]
         Combined,
+        /// A value this version of the client does not know, kept as received.
+        #[schemars(skip)]
+        Unknown(crate::UnknownValue),
     }
-    impl ::std::fmt::Display for EntityExportFormat {
-        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            match *self {
-                Self::Separate => f.write_str("separate"),
-                Self::Combined => f.write_str("combined"),
-            }
-        }
-    }
-    impl ::std::str::FromStr for EntityExportFormat {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            match value {
-                "separate" => Ok(Self::Separate),
-                "combined" => Ok(Self::Combined),
-                _ => Err("invalid value".into()),
-            }
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for EntityExportFormat {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for EntityExportFormat {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
+    crate::open::open_enum!(
+        EntityExportFormat { Separate = "separate", Combined = "combined" }
+    );
     impl ::std::default::Default for EntityExportFormat {
         fn default() -> Self {
             EntityExportFormat::Separate
@@ -1359,6 +1240,7 @@ pub mod types {
         PartialEq,
         schemars::JsonSchema
     )]
+    #[non_exhaustive]
     pub struct EntityGetCountsResponse {
         ///Number of entities per entity type.
         #[serde(
@@ -1383,6 +1265,7 @@ pub mod types {
         PartialEq,
         schemars::JsonSchema
     )]
+    #[non_exhaustive]
     pub struct EntityListResponse {
         ///Entities on this page.
         pub entities: ::std::vec::Vec<EntityResponse>,
@@ -1407,6 +1290,7 @@ pub mod types {
         PartialEq,
         schemars::JsonSchema
     )]
+    #[non_exhaustive]
     pub struct EntityResponse {
         ///Free-text comments from users.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -1448,20 +1332,9 @@ pub mod types {
             Default::default()
         }
     }
+    #[derive(Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd, schemars::JsonSchema)]
     ///Review status set by users; null when unset.
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Copy,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd,
-        schemars::JsonSchema
-    )]
+    #[non_exhaustive]
     pub enum EntityResponseStatus {
         #[serde(rename = "new")]
         New,
@@ -1471,47 +1344,14 @@ pub mod types {
         Passed,
         #[serde(rename = "contacted")]
         Contacted,
+        /// A value this version of the client does not know, kept as received.
+        #[schemars(skip)]
+        Unknown(crate::UnknownValue),
     }
-    impl ::std::fmt::Display for EntityResponseStatus {
-        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            match *self {
-                Self::New => f.write_str("new"),
-                Self::Reviewed => f.write_str("reviewed"),
-                Self::Passed => f.write_str("passed"),
-                Self::Contacted => f.write_str("contacted"),
-            }
-        }
-    }
-    impl ::std::str::FromStr for EntityResponseStatus {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            match value {
-                "new" => Ok(Self::New),
-                "reviewed" => Ok(Self::Reviewed),
-                "passed" => Ok(Self::Passed),
-                "contacted" => Ok(Self::Contacted),
-                _ => Err("invalid value".into()),
-            }
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for EntityResponseStatus {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for EntityResponseStatus {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
+    crate::open::open_enum!(
+        EntityResponseStatus { New = "new", Reviewed = "reviewed", Passed = "passed",
+        Contacted = "contacted" }
+    );
     ///Search text.
     #[derive(
         ::serde::Serialize,
@@ -1585,6 +1425,7 @@ pub mod types {
         PartialEq,
         schemars::JsonSchema
     )]
+    #[non_exhaustive]
     pub struct EntitySearchResponse {
         ///Matching entities on this page.
         pub entities: ::std::vec::Vec<EntityResponse>,
@@ -1611,6 +1452,7 @@ pub mod types {
         PartialEq,
         schemars::JsonSchema
     )]
+    #[non_exhaustive]
     pub struct EntityTargetConfig {
         ///Markdown description of what a good match looks like (criteria) and which attributes to research (enrichment fields). This is the text the research agents work from.
         pub description: ::std::string::String,
@@ -1631,20 +1473,9 @@ pub mod types {
             Default::default()
         }
     }
+    #[derive(Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd, schemars::JsonSchema)]
     ///Kind of record a sheet holds and that workflows research.
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Copy,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd,
-        schemars::JsonSchema
-    )]
+    #[non_exhaustive]
     pub enum EntityType {
         #[serde(rename = "company")]
         Company,
@@ -1656,49 +1487,14 @@ pub mod types {
         SchoolDistrict,
         #[serde(rename = "product")]
         Product,
+        /// A value this version of the client does not know, kept as received.
+        #[schemars(skip)]
+        Unknown(crate::UnknownValue),
     }
-    impl ::std::fmt::Display for EntityType {
-        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            match *self {
-                Self::Company => f.write_str("company"),
-                Self::Person => f.write_str("person"),
-                Self::JobBoard => f.write_str("job_board"),
-                Self::SchoolDistrict => f.write_str("school_district"),
-                Self::Product => f.write_str("product"),
-            }
-        }
-    }
-    impl ::std::str::FromStr for EntityType {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            match value {
-                "company" => Ok(Self::Company),
-                "person" => Ok(Self::Person),
-                "job_board" => Ok(Self::JobBoard),
-                "school_district" => Ok(Self::SchoolDistrict),
-                "product" => Ok(Self::Product),
-                _ => Err("invalid value".into()),
-            }
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for EntityType {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for EntityType {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
+    crate::open::open_enum!(
+        EntityType { Company = "company", Person = "person", JobBoard = "job_board",
+        SchoolDistrict = "school_district", Product = "product" }
+    );
     ///Options for one execution of a task.
     #[derive(
         ::serde::Deserialize,
@@ -1709,6 +1505,7 @@ pub mod types {
         PartialEq,
         schemars::JsonSchema
     )]
+    #[non_exhaustive]
     pub struct ExecuteTaskRequest {
         ///ICP context of this run.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -1797,6 +1594,7 @@ pub mod types {
         PartialEq,
         schemars::JsonSchema
     )]
+    #[non_exhaustive]
     pub struct FileListResponse {
         ///Files on this page.
         pub files: ::std::vec::Vec<FileSummary>,
@@ -1821,6 +1619,7 @@ pub mod types {
         PartialEq,
         schemars::JsonSchema
     )]
+    #[non_exhaustive]
     pub struct FileRetrieveResponse {
         ///MIME type of the stored file.
         pub content_type: ::std::string::String,
@@ -1856,6 +1655,7 @@ pub mod types {
         PartialEq,
         schemars::JsonSchema
     )]
+    #[non_exhaustive]
     pub struct FileSummary {
         ///File identifier.
         pub file_id: ::std::string::String,
@@ -1878,6 +1678,7 @@ pub mod types {
         PartialEq,
         schemars::JsonSchema
     )]
+    #[non_exhaustive]
     pub struct FileUploadResponse {
         ///MIME type of the stored file.
         pub content_type: ::std::string::String,
@@ -1979,6 +1780,7 @@ pub mod types {
         PartialEq,
         schemars::JsonSchema
     )]
+    #[non_exhaustive]
     pub struct HttpValidationError {
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
         pub detail: ::std::vec::Vec<ValidationError>,
@@ -1997,6 +1799,7 @@ pub mod types {
         PartialEq,
         schemars::JsonSchema
     )]
+    #[non_exhaustive]
     pub struct IcpEntityStructure {
         ///Entities per parent at this level.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -2020,6 +1823,7 @@ pub mod types {
         PartialEq,
         schemars::JsonSchema
     )]
+    #[non_exhaustive]
     pub struct IcpEntityTarget {
         ///Criteria and enrichment instructions for the target.
         pub description: ::std::string::String,
@@ -2045,6 +1849,7 @@ pub mod types {
         PartialEq,
         schemars::JsonSchema
     )]
+    #[non_exhaustive]
     pub struct IcpGetActiveRunsResponse {
         ///Active runs.
         pub runs: ::std::vec::Vec<ActiveRun>,
@@ -2054,62 +1859,21 @@ pub mod types {
             Default::default()
         }
     }
+    #[derive(Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd, schemars::JsonSchema)]
     ///Only ICPs of this mode.
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Copy,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd,
-        schemars::JsonSchema
-    )]
+    #[non_exhaustive]
     pub enum IcpListMode {
         #[serde(rename = "discovery")]
         Discovery,
         #[serde(rename = "monitoring")]
         Monitoring,
+        /// A value this version of the client does not know, kept as received.
+        #[schemars(skip)]
+        Unknown(crate::UnknownValue),
     }
-    impl ::std::fmt::Display for IcpListMode {
-        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            match *self {
-                Self::Discovery => f.write_str("discovery"),
-                Self::Monitoring => f.write_str("monitoring"),
-            }
-        }
-    }
-    impl ::std::str::FromStr for IcpListMode {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            match value {
-                "discovery" => Ok(Self::Discovery),
-                "monitoring" => Ok(Self::Monitoring),
-                _ => Err("invalid value".into()),
-            }
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for IcpListMode {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for IcpListMode {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
+    crate::open::open_enum!(
+        IcpListMode { Discovery = "discovery", Monitoring = "monitoring" }
+    );
     ///One page of ICPs.
     #[derive(
         ::serde::Deserialize,
@@ -2119,6 +1883,7 @@ pub mod types {
         PartialEq,
         schemars::JsonSchema
     )]
+    #[non_exhaustive]
     pub struct IcpListResponse {
         ///ICPs on this page.
         pub icps: ::std::vec::Vec<IcpResponse>,
@@ -2143,6 +1908,7 @@ pub mod types {
         PartialEq,
         schemars::JsonSchema
     )]
+    #[non_exhaustive]
     pub struct IcpResponse {
         ///When the ICP was created.
         pub created_at: ::chrono::DateTime<::chrono::offset::Utc>,
@@ -2177,6 +1943,7 @@ pub mod types {
         PartialEq,
         schemars::JsonSchema
     )]
+    #[non_exhaustive]
     pub struct IngestPromptConfigResponse {
         ///Instruction template.
         pub prompt: ::std::string::String,
@@ -2254,6 +2021,7 @@ pub mod types {
         PartialEq,
         schemars::JsonSchema
     )]
+    #[non_exhaustive]
     pub struct IngestTaskConfig {
         ///Entity type of the CSV rows.
         pub csv_entity_type: ::std::string::String,
@@ -2282,6 +2050,7 @@ pub mod types {
         PartialEq,
         schemars::JsonSchema
     )]
+    #[non_exhaustive]
     pub struct IngestTaskConfigResponse {
         ///Entity type of the CSV rows.
         pub csv_entity_type: ::std::string::String,
@@ -2415,6 +2184,7 @@ pub mod types {
         PartialEq,
         schemars::JsonSchema
     )]
+    #[non_exhaustive]
     pub struct OnDemandIngestTaskConfigRequest {
         ///Entity type of the CSV rows.
         pub csv_entity_type: ::std::string::String,
@@ -2504,6 +2274,7 @@ pub mod types {
         PartialEq,
         schemars::JsonSchema
     )]
+    #[non_exhaustive]
     pub struct OnDemandIngestTaskConfigResponse {
         ///Entity type of the CSV rows.
         pub csv_entity_type: ::std::string::String,
@@ -2593,6 +2364,7 @@ pub mod types {
         PartialEq,
         schemars::JsonSchema
     )]
+    #[non_exhaustive]
     pub struct ProfilePromptConfig {
         ///Jinja2 template of the instructions, with placeholders such as `{{ company_name }}`.
         pub prompt: ::std::string::String,
@@ -2617,6 +2389,7 @@ pub mod types {
         PartialEq,
         schemars::JsonSchema
     )]
+    #[non_exhaustive]
     pub struct ProfilePromptConfigResponse {
         ///Instruction template.
         pub prompt: ::std::string::String,
@@ -2914,6 +2687,7 @@ pub mod types {
         PartialEq,
         schemars::JsonSchema
     )]
+    #[non_exhaustive]
     pub struct RunGetQueueResponse {
         ///Queue entries: the current queue, or every entry when history is included.
         pub entities: ::std::vec::Vec<
@@ -3022,6 +2796,7 @@ pub mod types {
         PartialEq,
         schemars::JsonSchema
     )]
+    #[non_exhaustive]
     pub struct RunListResponse {
         ///Page number (1-based).
         pub page: i64,
@@ -3039,20 +2814,9 @@ pub mod types {
             Default::default()
         }
     }
+    #[derive(Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd, schemars::JsonSchema)]
     ///Only runs in this state.
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Copy,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd,
-        schemars::JsonSchema
-    )]
+    #[non_exhaustive]
     pub enum RunListStatus {
         #[serde(rename = "SCHEDULED")]
         Scheduled,
@@ -3070,55 +2834,15 @@ pub mod types {
         Crashed,
         #[serde(rename = "PAUSED")]
         Paused,
+        /// A value this version of the client does not know, kept as received.
+        #[schemars(skip)]
+        Unknown(crate::UnknownValue),
     }
-    impl ::std::fmt::Display for RunListStatus {
-        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            match *self {
-                Self::Scheduled => f.write_str("SCHEDULED"),
-                Self::Pending => f.write_str("PENDING"),
-                Self::Running => f.write_str("RUNNING"),
-                Self::Completed => f.write_str("COMPLETED"),
-                Self::Failed => f.write_str("FAILED"),
-                Self::Canceled => f.write_str("CANCELED"),
-                Self::Crashed => f.write_str("CRASHED"),
-                Self::Paused => f.write_str("PAUSED"),
-            }
-        }
-    }
-    impl ::std::str::FromStr for RunListStatus {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            match value {
-                "SCHEDULED" => Ok(Self::Scheduled),
-                "PENDING" => Ok(Self::Pending),
-                "RUNNING" => Ok(Self::Running),
-                "COMPLETED" => Ok(Self::Completed),
-                "FAILED" => Ok(Self::Failed),
-                "CANCELED" => Ok(Self::Canceled),
-                "CRASHED" => Ok(Self::Crashed),
-                "PAUSED" => Ok(Self::Paused),
-                _ => Err("invalid value".into()),
-            }
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for RunListStatus {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for RunListStatus {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
+    crate::open::open_enum!(
+        RunListStatus { Scheduled = "SCHEDULED", Pending = "PENDING", Running =
+        "RUNNING", Completed = "COMPLETED", Failed = "FAILED", Canceled = "CANCELED",
+        Crashed = "CRASHED", Paused = "PAUSED" }
+    );
     ///A run document (untyped): identifiers, status, input, output, error and timestamps.
     #[derive(
         ::serde::Deserialize,
@@ -3362,6 +3086,7 @@ pub mod types {
         PartialEq,
         schemars::JsonSchema
     )]
+    #[non_exhaustive]
     pub struct ScheduleListResponse {
         ///Page number (1-based).
         pub page: i64,
@@ -3377,20 +3102,9 @@ pub mod types {
             Default::default()
         }
     }
+    #[derive(Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd, schemars::JsonSchema)]
     ///Only schedules in this state.
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Copy,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd,
-        schemars::JsonSchema
-    )]
+    #[non_exhaustive]
     pub enum ScheduleListStatus {
         #[serde(rename = "active")]
         Active,
@@ -3398,45 +3112,14 @@ pub mod types {
         Paused,
         #[serde(rename = "disabled")]
         Disabled,
+        /// A value this version of the client does not know, kept as received.
+        #[schemars(skip)]
+        Unknown(crate::UnknownValue),
     }
-    impl ::std::fmt::Display for ScheduleListStatus {
-        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            match *self {
-                Self::Active => f.write_str("active"),
-                Self::Paused => f.write_str("paused"),
-                Self::Disabled => f.write_str("disabled"),
-            }
+    crate::open::open_enum!(
+        ScheduleListStatus { Active = "active", Paused = "paused", Disabled = "disabled"
         }
-    }
-    impl ::std::str::FromStr for ScheduleListStatus {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            match value {
-                "active" => Ok(Self::Active),
-                "paused" => Ok(Self::Paused),
-                "disabled" => Ok(Self::Disabled),
-                _ => Err("invalid value".into()),
-            }
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for ScheduleListStatus {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for ScheduleListStatus {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
+    );
     ///Only schedules of this task.
     #[derive(
         ::serde::Serialize,
@@ -3512,6 +3195,7 @@ pub mod types {
         PartialEq,
         schemars::JsonSchema
     )]
+    #[non_exhaustive]
     pub struct ScheduleResponse {
         ///When the schedule was created.
         pub created_at: ::chrono::DateTime<::chrono::offset::Utc>,
@@ -3682,6 +3366,7 @@ pub mod types {
         PartialEq,
         schemars::JsonSchema
     )]
+    #[non_exhaustive]
     pub struct SchemaGetDefaultResponse {
         ///Default schema per entity type (`company`, `person`, `job_board`, `school_district`).
         pub schemas: ::std::collections::BTreeMap<
@@ -3703,6 +3388,7 @@ pub mod types {
         PartialEq,
         schemars::JsonSchema
     )]
+    #[non_exhaustive]
     pub struct SchemaGetFieldDefinitionsResponse {
         ///Field model schemas keyed by model name.
         pub fields: ::std::collections::BTreeMap<
@@ -3724,6 +3410,7 @@ pub mod types {
         PartialEq,
         schemars::JsonSchema
     )]
+    #[non_exhaustive]
     pub struct SchemaGetResponse {
         ///Definitions referenced by the property schemas.
         #[serde(
@@ -3758,6 +3445,7 @@ pub mod types {
         PartialEq,
         schemars::JsonSchema
     )]
+    #[non_exhaustive]
     pub struct SearchTaskConfig {
         ///Name or URL of a known company, to look up one company instead of searching.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -3789,6 +3477,7 @@ pub mod types {
         PartialEq,
         schemars::JsonSchema
     )]
+    #[non_exhaustive]
     pub struct SearchTaskConfigResponse {
         ///Known company name or URL, in lookup mode.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -3923,6 +3612,7 @@ pub mod types {
         PartialEq,
         schemars::JsonSchema
     )]
+    #[non_exhaustive]
     pub struct Sheet {
         ///When the sheet was created.
         pub created_at: ::chrono::DateTime<::chrono::offset::Utc>,
@@ -3956,6 +3646,7 @@ pub mod types {
         PartialEq,
         schemars::JsonSchema
     )]
+    #[non_exhaustive]
     pub struct SheetListResponse {
         ///Page number.
         pub page: i64,
@@ -4181,6 +3872,7 @@ pub mod types {
         PartialEq,
         schemars::JsonSchema
     )]
+    #[non_exhaustive]
     pub struct SignalCsvConfig {
         ///Type of the monitored entities.
         #[serde(default = "defaults::signal_csv_config_entity_type")]
@@ -4207,20 +3899,9 @@ pub mod types {
             Default::default()
         }
     }
+    #[derive(Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd, schemars::JsonSchema)]
     ///How often to check for new signals.
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Copy,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd,
-        schemars::JsonSchema
-    )]
+    #[non_exhaustive]
     pub enum SignalCsvConfigMonitoringFrequency {
         #[serde(rename = "daily")]
         Daily,
@@ -4228,46 +3909,14 @@ pub mod types {
         Weekly,
         #[serde(rename = "monthly")]
         Monthly,
+        /// A value this version of the client does not know, kept as received.
+        #[schemars(skip)]
+        Unknown(crate::UnknownValue),
     }
-    impl ::std::fmt::Display for SignalCsvConfigMonitoringFrequency {
-        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            match *self {
-                Self::Daily => f.write_str("daily"),
-                Self::Weekly => f.write_str("weekly"),
-                Self::Monthly => f.write_str("monthly"),
-            }
-        }
-    }
-    impl ::std::str::FromStr for SignalCsvConfigMonitoringFrequency {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            match value {
-                "daily" => Ok(Self::Daily),
-                "weekly" => Ok(Self::Weekly),
-                "monthly" => Ok(Self::Monthly),
-                _ => Err("invalid value".into()),
-            }
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for SignalCsvConfigMonitoringFrequency {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for SignalCsvConfigMonitoringFrequency {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
+    crate::open::open_enum!(
+        SignalCsvConfigMonitoringFrequency { Daily = "daily", Weekly = "weekly", Monthly
+        = "monthly" }
+    );
     impl ::std::default::Default for SignalCsvConfigMonitoringFrequency {
         fn default() -> Self {
             SignalCsvConfigMonitoringFrequency::Weekly
@@ -4282,6 +3931,7 @@ pub mod types {
         PartialEq,
         schemars::JsonSchema
     )]
+    #[non_exhaustive]
     pub struct SignalCsvConfigResponse {
         ///Type of the monitored entities.
         pub entity_type: EntityType,
@@ -4305,20 +3955,9 @@ pub mod types {
             Default::default()
         }
     }
+    #[derive(Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd, schemars::JsonSchema)]
     ///How often signals are checked.
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Copy,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd,
-        schemars::JsonSchema
-    )]
+    #[non_exhaustive]
     pub enum SignalCsvConfigResponseMonitoringFrequency {
         #[serde(rename = "daily")]
         Daily,
@@ -4326,46 +3965,14 @@ pub mod types {
         Weekly,
         #[serde(rename = "monthly")]
         Monthly,
+        /// A value this version of the client does not know, kept as received.
+        #[schemars(skip)]
+        Unknown(crate::UnknownValue),
     }
-    impl ::std::fmt::Display for SignalCsvConfigResponseMonitoringFrequency {
-        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            match *self {
-                Self::Daily => f.write_str("daily"),
-                Self::Weekly => f.write_str("weekly"),
-                Self::Monthly => f.write_str("monthly"),
-            }
-        }
-    }
-    impl ::std::str::FromStr for SignalCsvConfigResponseMonitoringFrequency {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            match value {
-                "daily" => Ok(Self::Daily),
-                "weekly" => Ok(Self::Weekly),
-                "monthly" => Ok(Self::Monthly),
-                _ => Err("invalid value".into()),
-            }
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for SignalCsvConfigResponseMonitoringFrequency {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for SignalCsvConfigResponseMonitoringFrequency {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
+    crate::open::open_enum!(
+        SignalCsvConfigResponseMonitoringFrequency { Daily = "daily", Weekly = "weekly",
+        Monthly = "monthly" }
+    );
     ///Configuration kind.
     #[derive(
         ::serde::Deserialize,
@@ -4479,6 +4086,7 @@ pub mod types {
         PartialEq,
         schemars::JsonSchema
     )]
+    #[non_exhaustive]
     pub struct SignalListResponse {
         ///Page number (1-based).
         pub page: i64,
@@ -4503,6 +4111,7 @@ pub mod types {
         PartialEq,
         schemars::JsonSchema
     )]
+    #[non_exhaustive]
     pub struct SignalResponse {
         ///When the signal was recorded.
         pub created_at: ::chrono::DateTime<::chrono::offset::Utc>,
@@ -4548,6 +4157,7 @@ pub mod types {
         PartialEq,
         schemars::JsonSchema
     )]
+    #[non_exhaustive]
     pub struct SignalSheetConfig {
         ///MongoDB-style query restricting which entities are monitored.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -4576,20 +4186,9 @@ pub mod types {
             Default::default()
         }
     }
+    #[derive(Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd, schemars::JsonSchema)]
     ///How often to check for new signals.
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Copy,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd,
-        schemars::JsonSchema
-    )]
+    #[non_exhaustive]
     pub enum SignalSheetConfigMonitoringFrequency {
         #[serde(rename = "daily")]
         Daily,
@@ -4597,46 +4196,14 @@ pub mod types {
         Weekly,
         #[serde(rename = "monthly")]
         Monthly,
+        /// A value this version of the client does not know, kept as received.
+        #[schemars(skip)]
+        Unknown(crate::UnknownValue),
     }
-    impl ::std::fmt::Display for SignalSheetConfigMonitoringFrequency {
-        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            match *self {
-                Self::Daily => f.write_str("daily"),
-                Self::Weekly => f.write_str("weekly"),
-                Self::Monthly => f.write_str("monthly"),
-            }
-        }
-    }
-    impl ::std::str::FromStr for SignalSheetConfigMonitoringFrequency {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            match value {
-                "daily" => Ok(Self::Daily),
-                "weekly" => Ok(Self::Weekly),
-                "monthly" => Ok(Self::Monthly),
-                _ => Err("invalid value".into()),
-            }
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for SignalSheetConfigMonitoringFrequency {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for SignalSheetConfigMonitoringFrequency {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
+    crate::open::open_enum!(
+        SignalSheetConfigMonitoringFrequency { Daily = "daily", Weekly = "weekly",
+        Monthly = "monthly" }
+    );
     impl ::std::default::Default for SignalSheetConfigMonitoringFrequency {
         fn default() -> Self {
             SignalSheetConfigMonitoringFrequency::Weekly
@@ -4651,6 +4218,7 @@ pub mod types {
         PartialEq,
         schemars::JsonSchema
     )]
+    #[non_exhaustive]
     pub struct SignalSheetConfigResponse {
         ///Entity restriction query.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -4677,20 +4245,9 @@ pub mod types {
             Default::default()
         }
     }
+    #[derive(Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd, schemars::JsonSchema)]
     ///How often signals are checked.
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Copy,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd,
-        schemars::JsonSchema
-    )]
+    #[non_exhaustive]
     pub enum SignalSheetConfigResponseMonitoringFrequency {
         #[serde(rename = "daily")]
         Daily,
@@ -4698,46 +4255,14 @@ pub mod types {
         Weekly,
         #[serde(rename = "monthly")]
         Monthly,
+        /// A value this version of the client does not know, kept as received.
+        #[schemars(skip)]
+        Unknown(crate::UnknownValue),
     }
-    impl ::std::fmt::Display for SignalSheetConfigResponseMonitoringFrequency {
-        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            match *self {
-                Self::Daily => f.write_str("daily"),
-                Self::Weekly => f.write_str("weekly"),
-                Self::Monthly => f.write_str("monthly"),
-            }
-        }
-    }
-    impl ::std::str::FromStr for SignalSheetConfigResponseMonitoringFrequency {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            match value {
-                "daily" => Ok(Self::Daily),
-                "weekly" => Ok(Self::Weekly),
-                "monthly" => Ok(Self::Monthly),
-                _ => Err("invalid value".into()),
-            }
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for SignalSheetConfigResponseMonitoringFrequency {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for SignalSheetConfigResponseMonitoringFrequency {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
+    crate::open::open_enum!(
+        SignalSheetConfigResponseMonitoringFrequency { Daily = "daily", Weekly =
+        "weekly", Monthly = "monthly" }
+    );
     ///Configuration kind.
     #[derive(
         ::serde::Deserialize,
@@ -4852,6 +4377,7 @@ pub mod types {
         PartialEq,
         schemars::JsonSchema
     )]
+    #[non_exhaustive]
     pub struct SignalTopicConfig {
         ///Company sizes to restrict the monitoring to.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -4890,20 +4416,9 @@ pub mod types {
             Default::default()
         }
     }
+    #[derive(Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd, schemars::JsonSchema)]
     ///How often to check for new signals.
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Copy,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd,
-        schemars::JsonSchema
-    )]
+    #[non_exhaustive]
     pub enum SignalTopicConfigMonitoringFrequency {
         #[serde(rename = "daily")]
         Daily,
@@ -4911,46 +4426,14 @@ pub mod types {
         Weekly,
         #[serde(rename = "monthly")]
         Monthly,
+        /// A value this version of the client does not know, kept as received.
+        #[schemars(skip)]
+        Unknown(crate::UnknownValue),
     }
-    impl ::std::fmt::Display for SignalTopicConfigMonitoringFrequency {
-        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            match *self {
-                Self::Daily => f.write_str("daily"),
-                Self::Weekly => f.write_str("weekly"),
-                Self::Monthly => f.write_str("monthly"),
-            }
-        }
-    }
-    impl ::std::str::FromStr for SignalTopicConfigMonitoringFrequency {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            match value {
-                "daily" => Ok(Self::Daily),
-                "weekly" => Ok(Self::Weekly),
-                "monthly" => Ok(Self::Monthly),
-                _ => Err("invalid value".into()),
-            }
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for SignalTopicConfigMonitoringFrequency {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for SignalTopicConfigMonitoringFrequency {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
+    crate::open::open_enum!(
+        SignalTopicConfigMonitoringFrequency { Daily = "daily", Weekly = "weekly",
+        Monthly = "monthly" }
+    );
     impl ::std::default::Default for SignalTopicConfigMonitoringFrequency {
         fn default() -> Self {
             SignalTopicConfigMonitoringFrequency::Weekly
@@ -4965,6 +4448,7 @@ pub mod types {
         PartialEq,
         schemars::JsonSchema
     )]
+    #[non_exhaustive]
     pub struct SignalTopicConfigResponse {
         ///Company-size restrictions.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -5001,20 +4485,9 @@ pub mod types {
             Default::default()
         }
     }
+    #[derive(Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd, schemars::JsonSchema)]
     ///How often signals are checked.
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Copy,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd,
-        schemars::JsonSchema
-    )]
+    #[non_exhaustive]
     pub enum SignalTopicConfigResponseMonitoringFrequency {
         #[serde(rename = "daily")]
         Daily,
@@ -5022,46 +4495,14 @@ pub mod types {
         Weekly,
         #[serde(rename = "monthly")]
         Monthly,
+        /// A value this version of the client does not know, kept as received.
+        #[schemars(skip)]
+        Unknown(crate::UnknownValue),
     }
-    impl ::std::fmt::Display for SignalTopicConfigResponseMonitoringFrequency {
-        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            match *self {
-                Self::Daily => f.write_str("daily"),
-                Self::Weekly => f.write_str("weekly"),
-                Self::Monthly => f.write_str("monthly"),
-            }
-        }
-    }
-    impl ::std::str::FromStr for SignalTopicConfigResponseMonitoringFrequency {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            match value {
-                "daily" => Ok(Self::Daily),
-                "weekly" => Ok(Self::Weekly),
-                "monthly" => Ok(Self::Monthly),
-                _ => Err("invalid value".into()),
-            }
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for SignalTopicConfigResponseMonitoringFrequency {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for SignalTopicConfigResponseMonitoringFrequency {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
+    crate::open::open_enum!(
+        SignalTopicConfigResponseMonitoringFrequency { Daily = "daily", Weekly =
+        "weekly", Monthly = "monthly" }
+    );
     ///Configuration kind.
     #[derive(
         ::serde::Deserialize,
@@ -5176,6 +4617,7 @@ pub mod types {
         PartialEq,
         schemars::JsonSchema
     )]
+    #[non_exhaustive]
     pub struct SignalTypeConfig {
         ///What counts as this signal.
         pub description: ::std::string::String,
@@ -5190,20 +4632,9 @@ pub mod types {
             Default::default()
         }
     }
+    #[derive(Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd, schemars::JsonSchema)]
     ///Signal category; use `other` for a custom category.
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Copy,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd,
-        schemars::JsonSchema
-    )]
+    #[non_exhaustive]
     pub enum SignalTypeConfigType {
         #[serde(rename = "funding")]
         Funding,
@@ -5239,73 +4670,19 @@ pub mod types {
         JobPosting,
         #[serde(rename = "other")]
         Other,
+        /// A value this version of the client does not know, kept as received.
+        #[schemars(skip)]
+        Unknown(crate::UnknownValue),
     }
-    impl ::std::fmt::Display for SignalTypeConfigType {
-        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            match *self {
-                Self::Funding => f.write_str("funding"),
-                Self::LeadershipChange => f.write_str("leadership_change"),
-                Self::Layoff => f.write_str("layoff"),
-                Self::ProductLaunch => f.write_str("product_launch"),
-                Self::Partnership => f.write_str("partnership"),
-                Self::Acquisition => f.write_str("acquisition"),
-                Self::Expansion => f.write_str("expansion"),
-                Self::Award => f.write_str("award"),
-                Self::Pivot => f.write_str("pivot"),
-                Self::Regulatory => f.write_str("regulatory"),
-                Self::Rfp => f.write_str("rfp"),
-                Self::ContractRenewal => f.write_str("contract_renewal"),
-                Self::HiringSurge => f.write_str("hiring_surge"),
-                Self::Infrastructure => f.write_str("infrastructure"),
-                Self::Compliance => f.write_str("compliance"),
-                Self::JobPosting => f.write_str("job_posting"),
-                Self::Other => f.write_str("other"),
-            }
-        }
-    }
-    impl ::std::str::FromStr for SignalTypeConfigType {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            match value {
-                "funding" => Ok(Self::Funding),
-                "leadership_change" => Ok(Self::LeadershipChange),
-                "layoff" => Ok(Self::Layoff),
-                "product_launch" => Ok(Self::ProductLaunch),
-                "partnership" => Ok(Self::Partnership),
-                "acquisition" => Ok(Self::Acquisition),
-                "expansion" => Ok(Self::Expansion),
-                "award" => Ok(Self::Award),
-                "pivot" => Ok(Self::Pivot),
-                "regulatory" => Ok(Self::Regulatory),
-                "rfp" => Ok(Self::Rfp),
-                "contract_renewal" => Ok(Self::ContractRenewal),
-                "hiring_surge" => Ok(Self::HiringSurge),
-                "infrastructure" => Ok(Self::Infrastructure),
-                "compliance" => Ok(Self::Compliance),
-                "job_posting" => Ok(Self::JobPosting),
-                "other" => Ok(Self::Other),
-                _ => Err("invalid value".into()),
-            }
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for SignalTypeConfigType {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for SignalTypeConfigType {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
+    crate::open::open_enum!(
+        SignalTypeConfigType { Funding = "funding", LeadershipChange =
+        "leadership_change", Layoff = "layoff", ProductLaunch = "product_launch",
+        Partnership = "partnership", Acquisition = "acquisition", Expansion =
+        "expansion", Award = "award", Pivot = "pivot", Regulatory = "regulatory", Rfp =
+        "rfp", ContractRenewal = "contract_renewal", HiringSurge = "hiring_surge",
+        Infrastructure = "infrastructure", Compliance = "compliance", JobPosting =
+        "job_posting", Other = "other" }
+    );
     ///Task identifier (24-character hex ObjectId).
     #[derive(
         ::serde::Serialize,
@@ -5381,6 +4758,7 @@ pub mod types {
         PartialEq,
         schemars::JsonSchema
     )]
+    #[non_exhaustive]
     pub struct TaskExecuteResponse {
         ///Identifier of the underlying workflow-engine run.
         pub flow_run_id: ::uuid::Uuid,
@@ -5469,6 +4847,7 @@ pub mod types {
         PartialEq,
         schemars::JsonSchema
     )]
+    #[non_exhaustive]
     pub struct TaskListResponse {
         ///Page number (1-based).
         pub page: i64,
@@ -5493,6 +4872,7 @@ pub mod types {
         PartialEq,
         schemars::JsonSchema
     )]
+    #[non_exhaustive]
     pub struct TaskResponse {
         ///When the task was created.
         pub created_at: ::chrono::DateTime<::chrono::offset::Utc>,
@@ -5523,16 +4903,10 @@ pub mod types {
             Default::default()
         }
     }
+    #[derive(::serde::Serialize, Clone, Debug, PartialEq, schemars::JsonSchema)]
     ///`TaskResponseTaskConfig`
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        PartialEq,
-        schemars::JsonSchema
-    )]
     #[serde(untagged)]
+    #[non_exhaustive]
     pub enum TaskResponseTaskConfig {
         SearchTaskConfigResponse(SearchTaskConfigResponse),
         IngestTaskConfigResponse(IngestTaskConfigResponse),
@@ -5542,7 +4916,17 @@ pub mod types {
         SignalTopicConfigResponse(SignalTopicConfigResponse),
         SignalCsvConfigResponse(SignalCsvConfigResponse),
         SignalSheetConfigResponse(SignalSheetConfigResponse),
+        /// A member this version of the client does not know: the object as received.
+        #[schemars(skip)]
+        Unknown(::serde_json::Map<::std::string::String, ::serde_json::Value>),
     }
+    crate::open::open_union!(
+        TaskResponseTaskConfig, "type" { "ingest" => IngestTaskConfigResponse,
+        "ingest-ondemand" => OnDemandIngestTaskConfigResponse, "ingest-prompt" =>
+        IngestPromptConfigResponse, "profile" => ProfilePromptConfigResponse, "search" =>
+        SearchTaskConfigResponse, "signal-csv" => SignalCsvConfigResponse, "signal-sheet"
+        => SignalSheetConfigResponse, "signal-topic" => SignalTopicConfigResponse }
+    );
     impl ::std::convert::From<SearchTaskConfigResponse> for TaskResponseTaskConfig {
         fn from(value: SearchTaskConfigResponse) -> Self {
             Self::SearchTaskConfigResponse(value)
@@ -5725,6 +5109,7 @@ pub mod types {
         PartialEq,
         schemars::JsonSchema
     )]
+    #[non_exhaustive]
     pub struct UpdateEntityRequest {
         ///New comments; null clears them.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -5754,20 +5139,9 @@ pub mod types {
             Default::default()
         }
     }
+    #[derive(Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd, schemars::JsonSchema)]
     ///New review status; null clears it.
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Copy,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd,
-        schemars::JsonSchema
-    )]
+    #[non_exhaustive]
     pub enum UpdateEntityRequestStatus {
         #[serde(rename = "new")]
         New,
@@ -5777,47 +5151,14 @@ pub mod types {
         Passed,
         #[serde(rename = "contacted")]
         Contacted,
+        /// A value this version of the client does not know, kept as received.
+        #[schemars(skip)]
+        Unknown(crate::UnknownValue),
     }
-    impl ::std::fmt::Display for UpdateEntityRequestStatus {
-        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            match *self {
-                Self::New => f.write_str("new"),
-                Self::Reviewed => f.write_str("reviewed"),
-                Self::Passed => f.write_str("passed"),
-                Self::Contacted => f.write_str("contacted"),
-            }
-        }
-    }
-    impl ::std::str::FromStr for UpdateEntityRequestStatus {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            match value {
-                "new" => Ok(Self::New),
-                "reviewed" => Ok(Self::Reviewed),
-                "passed" => Ok(Self::Passed),
-                "contacted" => Ok(Self::Contacted),
-                _ => Err("invalid value".into()),
-            }
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for UpdateEntityRequestStatus {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for UpdateEntityRequestStatus {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
+    crate::open::open_enum!(
+        UpdateEntityRequestStatus { New = "new", Reviewed = "reviewed", Passed =
+        "passed", Contacted = "contacted" }
+    );
     ///Partial update of an ICP. Omitted fields keep their current value.
     #[derive(
         ::serde::Deserialize,
@@ -5828,6 +5169,7 @@ pub mod types {
         PartialEq,
         schemars::JsonSchema
     )]
+    #[non_exhaustive]
     pub struct UpdateIcpRequest {
         ///New display description.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -5982,6 +5324,7 @@ pub mod types {
         PartialEq,
         schemars::JsonSchema
     )]
+    #[non_exhaustive]
     pub struct UpdateScheduleRequest {
         ///Five-field cron expression (minute hour day-of-month month day-of-week). Only daily, weekly and monthly patterns are accepted; for signal tasks it must match the task's monitoring frequency.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -6070,20 +5413,9 @@ pub mod types {
                 })
         }
     }
+    #[derive(Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd, schemars::JsonSchema)]
     ///New status: `active` runs, `paused` is suspended, `disabled` needs attention.
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Copy,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd,
-        schemars::JsonSchema
-    )]
+    #[non_exhaustive]
     pub enum UpdateScheduleRequestStatus {
         #[serde(rename = "active")]
         Active,
@@ -6091,45 +5423,14 @@ pub mod types {
         Paused,
         #[serde(rename = "disabled")]
         Disabled,
+        /// A value this version of the client does not know, kept as received.
+        #[schemars(skip)]
+        Unknown(crate::UnknownValue),
     }
-    impl ::std::fmt::Display for UpdateScheduleRequestStatus {
-        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            match *self {
-                Self::Active => f.write_str("active"),
-                Self::Paused => f.write_str("paused"),
-                Self::Disabled => f.write_str("disabled"),
-            }
-        }
-    }
-    impl ::std::str::FromStr for UpdateScheduleRequestStatus {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            match value {
-                "active" => Ok(Self::Active),
-                "paused" => Ok(Self::Paused),
-                "disabled" => Ok(Self::Disabled),
-                _ => Err("invalid value".into()),
-            }
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for UpdateScheduleRequestStatus {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for UpdateScheduleRequestStatus {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
+    crate::open::open_enum!(
+        UpdateScheduleRequestStatus { Active = "active", Paused = "paused", Disabled =
+        "disabled" }
+    );
     ///Partial update of a sheet. Omitted fields keep their current value.
     #[derive(
         ::serde::Deserialize,
@@ -6140,6 +5441,7 @@ pub mod types {
         PartialEq,
         schemars::JsonSchema
     )]
+    #[non_exhaustive]
     pub struct UpdateSheetRequest {
         ///New sheet description.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -6361,6 +5663,7 @@ pub mod types {
         PartialEq,
         schemars::JsonSchema
     )]
+    #[non_exhaustive]
     pub struct UpdateTaskRequest {
         ///New deployment name.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -6516,16 +5819,10 @@ pub mod types {
                 })
         }
     }
+    #[derive(::serde::Serialize, Clone, Debug, PartialEq, schemars::JsonSchema)]
     ///`UpdateTaskRequestTaskConfig`
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        PartialEq,
-        schemars::JsonSchema
-    )]
     #[serde(untagged)]
+    #[non_exhaustive]
     pub enum UpdateTaskRequestTaskConfig {
         SearchTaskConfig(SearchTaskConfig),
         IngestTaskConfig(IngestTaskConfig),
@@ -6534,7 +5831,17 @@ pub mod types {
         SignalTopicConfig(SignalTopicConfig),
         SignalCsvConfig(SignalCsvConfig),
         SignalSheetConfig(SignalSheetConfig),
+        /// A member this version of the client does not know: the object as received.
+        #[schemars(skip)]
+        Unknown(::serde_json::Map<::std::string::String, ::serde_json::Value>),
     }
+    crate::open::open_union!(
+        UpdateTaskRequestTaskConfig, "type" { "ingest" => IngestTaskConfig,
+        "ingest-ondemand" => OnDemandIngestTaskConfigRequest, "profile" =>
+        ProfilePromptConfig, "search" => SearchTaskConfig, "signal-csv" =>
+        SignalCsvConfig, "signal-sheet" => SignalSheetConfig, "signal-topic" =>
+        SignalTopicConfig }
+    );
     impl ::std::convert::From<SearchTaskConfig> for UpdateTaskRequestTaskConfig {
         fn from(value: SearchTaskConfig) -> Self {
             Self::SearchTaskConfig(value)
@@ -6580,6 +5887,7 @@ pub mod types {
         PartialEq,
         schemars::JsonSchema
     )]
+    #[non_exhaustive]
     pub struct ValidationError {
         #[serde(default, skip_serializing_if = "::serde_json::Map::is_empty")]
         pub ctx: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
@@ -15848,7 +15156,7 @@ pub mod builder {
             client.post(&result, &info).await?;
             let response = result?;
             match response.status().as_u16() {
-                200u16 => crate::support::json(response).await,
+                200..=299 => crate::support::json(response).await,
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
@@ -15919,7 +15227,7 @@ pub mod builder {
             client.post(&result, &info).await?;
             let response = result?;
             match response.status().as_u16() {
-                200u16 => crate::support::json(response).await,
+                200..=299 => crate::support::json(response).await,
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
@@ -15973,7 +15281,7 @@ pub mod builder {
             client.post(&result, &info).await?;
             let response = result?;
             match response.status().as_u16() {
-                200u16 => crate::support::json(response).await,
+                200..=299 => crate::support::json(response).await,
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
@@ -16059,7 +15367,7 @@ pub mod builder {
             client.post(&result, &info).await?;
             let response = result?;
             match response.status().as_u16() {
-                200u16 => crate::support::json(response).await,
+                200..=299 => crate::support::json(response).await,
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
@@ -16106,7 +15414,7 @@ pub mod builder {
             client.post(&result, &info).await?;
             let response = result?;
             match response.status().as_u16() {
-                204u16 => Ok(crate::support::empty(response)),
+                200..=299 => Ok(crate::support::empty(response)),
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
@@ -16164,7 +15472,7 @@ pub mod builder {
             client.post(&result, &info).await?;
             let response = result?;
             match response.status().as_u16() {
-                200u16 => crate::support::json(response).await,
+                200..=299 => crate::support::json(response).await,
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
@@ -16298,7 +15606,7 @@ pub mod builder {
             client.post(&result, &info).await?;
             let response = result?;
             match response.status().as_u16() {
-                200u16 => crate::support::json(response).await,
+                200..=299 => crate::support::json(response).await,
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
@@ -16369,7 +15677,7 @@ pub mod builder {
             client.post(&result, &info).await?;
             let response = result?;
             match response.status().as_u16() {
-                200u16 => crate::support::json(response).await,
+                200..=299 => crate::support::json(response).await,
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
@@ -16425,7 +15733,7 @@ pub mod builder {
             client.post(&result, &info).await?;
             let response = result?;
             match response.status().as_u16() {
-                200u16 => crate::support::json(response).await,
+                200..=299 => crate::support::json(response).await,
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
@@ -16505,7 +15813,7 @@ pub mod builder {
             client.post(&result, &info).await?;
             let response = result?;
             match response.status().as_u16() {
-                204u16 => Ok(crate::support::empty(response)),
+                200..=299 => Ok(crate::support::empty(response)),
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
@@ -16554,7 +15862,7 @@ pub mod builder {
             client.post(&result, &info).await?;
             let response = result?;
             match response.status().as_u16() {
-                204u16 => Ok(crate::support::empty(response)),
+                200..=299 => Ok(crate::support::empty(response)),
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
@@ -16593,7 +15901,7 @@ pub mod builder {
             client.post(&result, &info).await?;
             let response = result?;
             match response.status().as_u16() {
-                200u16 => crate::support::json(response).await,
+                200..=299 => crate::support::json(response).await,
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
@@ -16632,7 +15940,7 @@ pub mod builder {
             client.post(&result, &info).await?;
             let response = result?;
             match response.status().as_u16() {
-                200u16 => crate::support::json(response).await,
+                200..=299 => crate::support::json(response).await,
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
@@ -16690,7 +15998,7 @@ pub mod builder {
             client.post(&result, &info).await?;
             let response = result?;
             match response.status().as_u16() {
-                200u16 => crate::support::json(response).await,
+                200..=299 => crate::support::json(response).await,
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
@@ -16772,7 +16080,7 @@ pub mod builder {
             client.post(&result, &info).await?;
             let response = result?;
             match response.status().as_u16() {
-                204u16 => Ok(crate::support::empty(response)),
+                200..=299 => Ok(crate::support::empty(response)),
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
@@ -16856,7 +16164,7 @@ pub mod builder {
             client.post(&result, &info).await?;
             let response = result?;
             match response.status().as_u16() {
-                204u16 => Ok(crate::support::empty(response)),
+                200..=299 => Ok(crate::support::empty(response)),
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
@@ -17087,7 +16395,7 @@ pub mod builder {
             client.post(&result, &info).await?;
             let response = result?;
             match response.status().as_u16() {
-                200u16 => crate::support::json(response).await,
+                200..=299 => crate::support::json(response).await,
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
@@ -17163,7 +16471,7 @@ pub mod builder {
             client.post(&result, &info).await?;
             let response = result?;
             match response.status().as_u16() {
-                200u16 => crate::support::json(response).await,
+                200..=299 => crate::support::json(response).await,
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
@@ -17328,7 +16636,7 @@ pub mod builder {
             client.post(&result, &info).await?;
             let response = result?;
             match response.status().as_u16() {
-                200u16 => Ok(crate::support::stream(response)),
+                200..=299 => Ok(crate::support::stream(response)),
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
@@ -17424,7 +16732,7 @@ pub mod builder {
             client.post(&result, &info).await?;
             let response = result?;
             match response.status().as_u16() {
-                200u16 => crate::support::json(response).await,
+                200..=299 => crate::support::json(response).await,
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
@@ -17610,7 +16918,7 @@ pub mod builder {
             client.post(&result, &info).await?;
             let response = result?;
             match response.status().as_u16() {
-                200u16 => crate::support::json(response).await,
+                200..=299 => crate::support::json(response).await,
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
@@ -17668,7 +16976,7 @@ pub mod builder {
             client.post(&result, &info).await?;
             let response = result?;
             match response.status().as_u16() {
-                200u16 => crate::support::json(response).await,
+                200..=299 => crate::support::json(response).await,
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
@@ -17758,7 +17066,7 @@ pub mod builder {
             client.post(&result, &info).await?;
             let response = result?;
             match response.status().as_u16() {
-                200u16 => crate::support::json(response).await,
+                200..=299 => crate::support::json(response).await,
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
@@ -17807,7 +17115,7 @@ pub mod builder {
             client.post(&result, &info).await?;
             let response = result?;
             match response.status().as_u16() {
-                204u16 => Ok(crate::support::empty(response)),
+                200..=299 => Ok(crate::support::empty(response)),
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
@@ -17930,7 +17238,7 @@ pub mod builder {
             client.post(&result, &info).await?;
             let response = result?;
             match response.status().as_u16() {
-                200u16 => crate::support::json(response).await,
+                200..=299 => crate::support::json(response).await,
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
@@ -18003,7 +17311,7 @@ pub mod builder {
             client.post(&result, &info).await?;
             let response = result?;
             match response.status().as_u16() {
-                200u16 => crate::support::json(response).await,
+                200..=299 => crate::support::json(response).await,
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
@@ -18060,7 +17368,7 @@ pub mod builder {
             client.post(&result, &info).await?;
             let response = result?;
             match response.status().as_u16() {
-                200u16 => crate::support::json(response).await,
+                200..=299 => crate::support::json(response).await,
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
@@ -18139,7 +17447,7 @@ pub mod builder {
             client.post(&result, &info).await?;
             let response = result?;
             match response.status().as_u16() {
-                204u16 => Ok(crate::support::empty(response)),
+                200..=299 => Ok(crate::support::empty(response)),
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
@@ -18187,7 +17495,7 @@ pub mod builder {
             client.post(&result, &info).await?;
             let response = result?;
             match response.status().as_u16() {
-                204u16 => Ok(crate::support::empty(response)),
+                200..=299 => Ok(crate::support::empty(response)),
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
@@ -18276,7 +17584,7 @@ pub mod builder {
             client.post(&result, &info).await?;
             let response = result?;
             match response.status().as_u16() {
-                200u16 => crate::support::json(response).await,
+                200..=299 => crate::support::json(response).await,
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
@@ -18537,7 +17845,7 @@ pub mod builder {
             client.post(&result, &info).await?;
             let response = result?;
             match response.status().as_u16() {
-                200u16 => crate::support::json(response).await,
+                200..=299 => crate::support::json(response).await,
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
@@ -18595,7 +17903,7 @@ pub mod builder {
             client.post(&result, &info).await?;
             let response = result?;
             match response.status().as_u16() {
-                200u16 => crate::support::json(response).await,
+                200..=299 => crate::support::json(response).await,
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
@@ -18906,7 +18214,7 @@ pub mod builder {
             client.post(&result, &info).await?;
             let response = result?;
             match response.status().as_u16() {
-                200u16 => crate::support::json(response).await,
+                200..=299 => crate::support::json(response).await,
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
@@ -18979,7 +18287,7 @@ pub mod builder {
             client.post(&result, &info).await?;
             let response = result?;
             match response.status().as_u16() {
-                200u16 => crate::support::json(response).await,
+                200..=299 => crate::support::json(response).await,
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
@@ -19034,7 +18342,7 @@ pub mod builder {
             client.post(&result, &info).await?;
             let response = result?;
             match response.status().as_u16() {
-                200u16 => crate::support::json(response).await,
+                200..=299 => crate::support::json(response).await,
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
@@ -19080,7 +18388,7 @@ pub mod builder {
             client.post(&result, &info).await?;
             let response = result?;
             match response.status().as_u16() {
-                204u16 => Ok(crate::support::empty(response)),
+                200..=299 => Ok(crate::support::empty(response)),
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
@@ -19128,7 +18436,7 @@ pub mod builder {
             client.post(&result, &info).await?;
             let response = result?;
             match response.status().as_u16() {
-                204u16 => Ok(crate::support::empty(response)),
+                200..=299 => Ok(crate::support::empty(response)),
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
@@ -19254,7 +18562,7 @@ pub mod builder {
             client.post(&result, &info).await?;
             let response = result?;
             match response.status().as_u16() {
-                200u16 => crate::support::json(response).await,
+                200..=299 => crate::support::json(response).await,
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
@@ -19417,7 +18725,7 @@ pub mod builder {
             client.post(&result, &info).await?;
             let response = result?;
             match response.status().as_u16() {
-                200u16 => crate::support::json(response).await,
+                200..=299 => crate::support::json(response).await,
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
@@ -19492,7 +18800,7 @@ pub mod builder {
             client.post(&result, &info).await?;
             let response = result?;
             match response.status().as_u16() {
-                200u16 => crate::support::json(response).await,
+                200..=299 => crate::support::json(response).await,
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
@@ -19550,7 +18858,7 @@ pub mod builder {
             client.post(&result, &info).await?;
             let response = result?;
             match response.status().as_u16() {
-                200u16 => crate::support::json(response).await,
+                200..=299 => crate::support::json(response).await,
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
@@ -19599,7 +18907,7 @@ pub mod builder {
             client.post(&result, &info).await?;
             let response = result?;
             match response.status().as_u16() {
-                204u16 => Ok(crate::support::empty(response)),
+                200..=299 => Ok(crate::support::empty(response)),
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
@@ -19691,7 +18999,7 @@ pub mod builder {
             client.post(&result, &info).await?;
             let response = result?;
             match response.status().as_u16() {
-                200u16 => crate::support::json(response).await,
+                200..=299 => crate::support::json(response).await,
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
@@ -19753,7 +19061,7 @@ pub mod builder {
             client.post(&result, &info).await?;
             let response = result?;
             match response.status().as_u16() {
-                200u16 => crate::support::json(response).await,
+                200..=299 => crate::support::json(response).await,
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
@@ -19828,7 +19136,7 @@ pub mod builder {
             client.post(&result, &info).await?;
             let response = result?;
             match response.status().as_u16() {
-                200u16 => crate::support::json(response).await,
+                200..=299 => crate::support::json(response).await,
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
@@ -19885,7 +19193,7 @@ pub mod builder {
             client.post(&result, &info).await?;
             let response = result?;
             match response.status().as_u16() {
-                200u16 => crate::support::json(response).await,
+                200..=299 => crate::support::json(response).await,
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }

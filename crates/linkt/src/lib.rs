@@ -22,12 +22,14 @@ struct WorkspaceReadme;
 
 mod client;
 mod hooks;
+mod open;
 pub mod paginate;
 mod support;
 mod upload;
 pub mod wait;
 
 pub use generated::*;
+pub use open::UnknownValue;
 
 pub use client::{
     ClientBuilder, ClientState, DEFAULT_CONNECT_TIMEOUT, DEFAULT_TIMEOUT, ResponseExt,

@@ -162,13 +162,16 @@ async fn ingest_runs_turn_rows_into_entities() {
         .await
         .expect("upload");
     let config = |primary: &str| {
-        Config::IngestTaskConfig(types::IngestTaskConfig {
-            csv_entity_type: "company".into(),
-            file_id: file.file_id.clone(),
-            primary_column: primary.into(),
-            type_: types::IngestTaskConfigType::Ingest,
-            webhook_url: None,
-        })
+        Config::IngestTaskConfig(
+            linkt::build!(types::IngestTaskConfig {
+                csv_entity_type: "company",
+                file_id: file.file_id.clone(),
+                primary_column: primary,
+                type_: types::IngestTaskConfigType::Ingest,
+                webhook_url: None,
+            })
+            .expect("every field is set"),
+        )
     };
     let create = |primary: &'static str| {
         a.task_create().body(

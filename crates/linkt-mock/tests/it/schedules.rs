@@ -168,11 +168,14 @@ async fn signal_schedules_match_the_monitoring_frequency() {
         types::SignalTopicConfig::builder()
             .topic_criteria("Fintech funding")
             .monitoring_frequency(types::SignalTopicConfigMonitoringFrequency::Daily)
-            .signal_types(vec![types::SignalTypeConfig {
-                description: "Rounds".into(),
-                display: "Funding".into(),
-                type_: types::SignalTypeConfigType::Funding,
-            }])
+            .signal_types(vec![
+                linkt::build!(types::SignalTypeConfig {
+                    description: "Rounds",
+                    display: "Funding",
+                    type_: types::SignalTypeConfigType::Funding,
+                })
+                .expect("every field is set"),
+            ])
             .type_(types::SignalTopicConfigType::SignalTopic),
     )
     .expect("config");

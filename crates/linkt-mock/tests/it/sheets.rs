@@ -195,9 +195,12 @@ async fn custom_fields_are_added_read_and_removed() {
         .expect("array");
     a.sheet_schema_add_fields()
         .sheet_id(companies.id.as_str())
-        .body(types::AddCustomFieldsRequest {
-            fields: vec![stage, hq, tech],
-        })
+        .body(
+            linkt::build!(types::AddCustomFieldsRequest {
+                fields: vec![stage, hq, tech],
+            })
+            .expect("every field is set"),
+        )
         .send()
         .await
         .expect("add");
@@ -228,9 +231,12 @@ async fn custom_fields_are_added_read_and_removed() {
     let err = error(
         a.sheet_schema_add_fields()
             .sheet_id(companies.id.as_str())
-            .body(types::AddCustomFieldsRequest {
-                fields: vec![again],
-            })
+            .body(
+                linkt::build!(types::AddCustomFieldsRequest {
+                    fields: vec![again],
+                })
+                .expect("every field is set"),
+            )
             .send()
             .await,
     );
@@ -255,9 +261,12 @@ async fn custom_fields_are_added_read_and_removed() {
     );
     a.sheet_schema_delete_fields()
         .sheet_id(companies.id.as_str())
-        .body(types::DeleteCustomFieldsRequest {
-            fields: vec!["company_stage".into()],
-        })
+        .body(
+            linkt::build!(types::DeleteCustomFieldsRequest {
+                fields: vec!["company_stage".to_owned()],
+            })
+            .expect("every field is set"),
+        )
         .send()
         .await
         .expect("delete field");
@@ -282,9 +291,12 @@ async fn custom_fields_are_added_read_and_removed() {
         let err = error(
             a.sheet_schema_delete_fields()
                 .sheet_id(companies.id.as_str())
-                .body(types::DeleteCustomFieldsRequest {
-                    fields: vec![name.into()],
-                })
+                .body(
+                    linkt::build!(types::DeleteCustomFieldsRequest {
+                        fields: vec![name.into()],
+                    })
+                    .expect("every field is set"),
+                )
                 .send()
                 .await,
         );

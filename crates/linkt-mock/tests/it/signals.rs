@@ -11,16 +11,18 @@ use crate::{
 
 fn signal_types() -> Vec<types::SignalTypeConfig> {
     vec![
-        types::SignalTypeConfig {
-            description: "Venture rounds".into(),
-            display: "Funding Rounds".into(),
+        linkt::build!(types::SignalTypeConfig {
+            description: "Venture rounds",
+            display: "Funding Rounds",
             type_: types::SignalTypeConfigType::Funding,
-        },
-        types::SignalTypeConfig {
-            description: "New executives".into(),
-            display: "Leadership Changes".into(),
+        })
+        .expect("every field is set"),
+        linkt::build!(types::SignalTypeConfig {
+            description: "New executives",
+            display: "Leadership Changes",
             type_: types::SignalTypeConfigType::LeadershipChange,
-        },
+        })
+        .expect("every field is set"),
     ]
 }
 

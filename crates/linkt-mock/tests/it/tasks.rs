@@ -25,11 +25,12 @@ fn task_body(
 }
 
 fn signal_type(ty: types::SignalTypeConfigType, display: &str) -> types::SignalTypeConfig {
-    types::SignalTypeConfig {
+    linkt::build!(types::SignalTypeConfig {
         description: format!("{display} news"),
-        display: display.into(),
+        display,
         type_: ty,
-    }
+    })
+    .expect("every field is set")
 }
 
 #[tokio::test]
@@ -56,13 +57,14 @@ async fn configurations_are_stored_with_defaults() {
 
     // The typed client always sends the `type` tag (the generator makes the
     // discriminator required); the stored configuration keeps it.
-    let ingest = types::IngestTaskConfig {
-        csv_entity_type: "company".into(),
-        file_id: "507f1f77bcf86cd799439001".into(),
-        primary_column: "name".into(),
+    let ingest = linkt::build!(types::IngestTaskConfig {
+        csv_entity_type: "company",
+        file_id: "507f1f77bcf86cd799439001",
+        primary_column: "name",
         type_: types::IngestTaskConfigType::Ingest,
         webhook_url: None,
-    };
+    })
+    .expect("every field is set");
     let created = a
         .task_create()
         .body(task_body(

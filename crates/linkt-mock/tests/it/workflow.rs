@@ -28,12 +28,15 @@ async fn search_run_fills_the_sheets_as_simulated_time_passes() {
     client
         .sheet_schema_add_fields()
         .sheet_id(companies.id.as_str())
-        .body(types::AddCustomFieldsRequest {
-            fields: vec![
-                field("primary_product", CustomFieldDefinitionFieldType::String),
-                field("employee_count", CustomFieldDefinitionFieldType::Integer),
-            ],
-        })
+        .body(
+            linkt::build!(types::AddCustomFieldsRequest {
+                fields: vec![
+                    field("primary_product", CustomFieldDefinitionFieldType::String),
+                    field("employee_count", CustomFieldDefinitionFieldType::Integer),
+                ],
+            })
+            .expect("every field is set"),
+        )
         .send()
         .await
         .expect("add fields");

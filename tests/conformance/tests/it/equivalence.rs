@@ -22,7 +22,8 @@
 //!    `number` as its `f64` value (`3` re-encodes as `3.0`).
 //!
 //! Everything else must come back exactly, including unknown enum values
-//! (which fail to decode) and the keys of free-form objects.
+//! and union members (which the open types keep as they came) and the keys
+//! of free-form objects.
 
 use chrono::{DateTime, SecondsFormat};
 use linkt_conformance::spec::{self, resolve};

@@ -10,9 +10,13 @@
 //! maps and free-form objects.
 //!
 //! [`violation_sites`] lists where a valid value can be made invalid (a
-//! wrong type, a missing required field, an unknown enum value, a broken
-//! pattern, `minLength` or `minimum`) and the
+//! wrong type, a missing required field, a value no union member takes, a
+//! broken pattern, `minLength` or `minimum`) and the
 //! paths the decode error may then name; [`violate`] applies one.
+//!
+//! [`growth_sites`] lists where a newer server could send more than the
+//! spec lists (a field, an enum value, a union member); [`grow`] applies
+//! one. Those must decode: the client is built to take them.
 
 use std::fmt::Write as _;
 
@@ -280,8 +284,6 @@ pub(crate) enum Breakage {
     WrongType,
     /// A required field removed.
     MissingRequired,
-    /// A string no enum lists.
-    UnknownEnumValue,
     /// A value no member of a union accepts.
     UnionMismatch,
     /// A value of the right type that breaks a constraint: the ObjectId
@@ -409,14 +411,8 @@ fn walk(
         return;
     }
     if schema.get("enum").is_some() {
+        // A string no enum lists is not a breakage: enums are open.
         push(sites, path, Breakage::WrongType, None, json!(12345));
-        push(
-            sites,
-            path,
-            Breakage::UnknownEnumValue,
-            None,
-            json!("not-a-listed-value"),
-        );
         return;
     }
     match (schema.get("type").and_then(Value::as_str), value) {
@@ -558,12 +554,225 @@ pub(crate) fn violate(value: &Value, site: &Site) -> Value {
                 .remove(field)
                 .expect("the field was present");
         }
-        Breakage::WrongType
-        | Breakage::UnknownEnumValue
-        | Breakage::UnionMismatch
-        | Breakage::Constraint => {
+        Breakage::WrongType | Breakage::UnionMismatch | Breakage::Constraint => {
             *target = site.replacement.clone();
         }
     }
     broken
+}
+
+/// What a newer server may send that the spec does not list yet.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Growth {
+    /// A field an object schema does not list.
+    UnknownField,
+    /// A string an enum does not list.
+    UnknownEnumValue,
+    /// An object whose tag no member of a discriminated union has.
+    UnknownUnionMember,
+}
+
+/// A place where a valid value can grow.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct GrowthSite {
+    pub(crate) path: Vec<Segment>,
+    pub(crate) growth: Growth,
+    /// The tag property, for [`Growth::UnknownUnionMember`].
+    pub(crate) tag: Option<String>,
+}
+
+/// Every site of `value` (valid for `schema`) where a newer server could
+/// send more. The tag of a discriminated union's member is not an enum
+/// site: a new tag is a new member, which [`Growth::UnknownUnionMember`]
+/// covers.
+pub(crate) fn growth_sites(document: &Value, schema: &Value, value: &Value) -> Vec<GrowthSite> {
+    let mut sites = Vec::new();
+    let members = union_members(document);
+    let walk = GrowWalk {
+        document,
+        members: &members,
+    };
+    walk.at(schema, value, &mut Vec::new(), None, &mut sites, 0);
+    sites
+}
+
+/// Component name → tag property, for every member of a discriminated
+/// union: the member's tag is what tells it apart, a closed value even when
+/// the member is decoded on its own.
+fn union_members(document: &Value) -> std::collections::BTreeMap<String, String> {
+    fn walk(value: &Value, out: &mut std::collections::BTreeMap<String, String>) {
+        match value {
+            Value::Object(map) => {
+                if let Some(discriminator) = map.get("discriminator") {
+                    let property = discriminator.get("propertyName").and_then(Value::as_str);
+                    let mapping = discriminator.get("mapping").and_then(Value::as_object);
+                    for target in mapping.into_iter().flat_map(|m| m.values()) {
+                        let name = target
+                            .as_str()
+                            .and_then(|t| t.strip_prefix("#/components/schemas/"));
+                        if let (Some(property), Some(name)) = (property, name) {
+                            out.insert(name.to_owned(), property.to_owned());
+                        }
+                    }
+                }
+                map.values().for_each(|child| walk(child, out));
+            }
+            Value::Array(items) => items.iter().for_each(|child| walk(child, out)),
+            _ => {}
+        }
+    }
+    let mut out = std::collections::BTreeMap::new();
+    walk(document, &mut out);
+    out
+}
+
+struct GrowWalk<'a> {
+    document: &'a Value,
+    members: &'a std::collections::BTreeMap<String, String>,
+}
+
+impl GrowWalk<'_> {
+    fn at(
+        &self,
+        schema: &Value,
+        value: &Value,
+        path: &mut Vec<Segment>,
+        tag: Option<&str>,
+        sites: &mut Vec<GrowthSite>,
+        depth: usize,
+    ) {
+        let member_tag = spec::ref_name(schema).and_then(|name| self.members.get(name));
+        grow_walk(
+            self,
+            schema,
+            value,
+            path,
+            tag.or(member_tag.map(String::as_str)),
+            sites,
+            depth,
+        );
+    }
+}
+
+fn grow_walk(
+    walk: &GrowWalk<'_>,
+    schema: &Value,
+    value: &Value,
+    path: &mut Vec<Segment>,
+    tag: Option<&str>,
+    sites: &mut Vec<GrowthSite>,
+    depth: usize,
+) {
+    let document = walk.document;
+    if depth > 64 || value.is_null() {
+        return;
+    }
+    let (schema, _) = spec::unwrap(document, schema);
+    let site = |growth, tag: Option<&str>| GrowthSite {
+        path: path.clone(),
+        growth,
+        tag: tag.map(str::to_owned),
+    };
+    if schema.get("oneOf").is_some() || schema.get("anyOf").is_some() {
+        let property = schema
+            .pointer("/discriminator/propertyName")
+            .and_then(Value::as_str);
+        if let (Some(property), Some(member)) =
+            (property, discriminated_member(document, schema, value))
+        {
+            sites.push(site(Growth::UnknownUnionMember, Some(property)));
+            walk.at(member, value, path, Some(property), sites, depth + 1);
+        }
+        return;
+    }
+    if schema.get("enum").is_some() {
+        sites.push(site(Growth::UnknownEnumValue, None));
+        return;
+    }
+    match value {
+        Value::Array(items) => {
+            let item_schema = schema.get("items").cloned().unwrap_or_else(|| json!({}));
+            for (index, item) in items.iter().enumerate() {
+                path.push(Segment::Index(index));
+                walk.at(&item_schema, item, path, None, sites, depth + 1);
+                path.pop();
+            }
+        }
+        Value::Object(object) => {
+            let properties = schema.get("properties").and_then(Value::as_object);
+            if properties.is_some() {
+                sites.push(site(Growth::UnknownField, None));
+            }
+            let values = schema
+                .get("additionalProperties")
+                .filter(|v| v.as_object().is_some_and(|m| !m.is_empty()));
+            for (key, child) in object {
+                if Some(key.as_str()) == tag {
+                    continue;
+                }
+                let child_schema = properties.and_then(|p| p.get(key)).or(values);
+                if let Some(child_schema) = child_schema {
+                    path.push(Segment::Key(key.clone()));
+                    walk.at(child_schema, child, path, None, sites, depth + 1);
+                    path.pop();
+                }
+            }
+        }
+        _ => {}
+    }
+}
+
+/// The name of a field no schema of the spec has; `n` tells several apart.
+pub(crate) fn unknown_field_name(n: usize) -> String {
+    format!("zz_field_added_later_{n}")
+}
+
+/// `value` grown at `site`; `n` makes the added name or value unique.
+/// `None` when the site's path is gone (an earlier growth replaced an
+/// outer value).
+pub(crate) fn grow(value: &mut Value, site: &GrowthSite, n: usize, extra: &Value) -> Option<()> {
+    let mut target = value;
+    for segment in &site.path {
+        target = match segment {
+            Segment::Key(key) => target.get_mut(key.as_str()),
+            Segment::Index(index) => target.get_mut(*index),
+        }?;
+    }
+    match site.growth {
+        Growth::UnknownField => {
+            target
+                .as_object_mut()?
+                .insert(unknown_field_name(n), extra.clone());
+        }
+        Growth::UnknownEnumValue => {
+            *target = Value::String(format!("value_added_later_{n}"));
+        }
+        Growth::UnknownUnionMember => {
+            let mut member = Map::new();
+            member.insert(
+                site.tag.clone()?,
+                Value::String(format!("kind_added_later_{n}")),
+            );
+            member.insert("setting".to_owned(), extra.clone());
+            member.insert("nested".to_owned(), json!({ "list": [1, "two", null] }));
+            *target = Value::Object(member);
+        }
+    }
+    Some(())
+}
+
+/// `value` without the fields [`grow`] added (the client ignores unknown
+/// fields, so they are not in what it re-encodes).
+pub(crate) fn without_added_fields(value: &Value) -> Value {
+    match value {
+        Value::Object(object) => Value::Object(
+            object
+                .iter()
+                .filter(|(key, _)| !key.starts_with("zz_field_added_later_"))
+                .map(|(key, value)| (key.clone(), without_added_fields(value)))
+                .collect(),
+        ),
+        Value::Array(items) => Value::Array(items.iter().map(without_added_fields).collect()),
+        other => other.clone(),
+    }
 }
