@@ -47,6 +47,9 @@ pub(crate) const LIBRARY_CRATES: &[&str] = &[
     "linkt-mock",
 ];
 
+/// cargo-semver-checks' exit code when a lint failed (101: it could not run).
+const LINT_FAILURE: i32 = 100;
+
 /// The file recording the baseline revision, at the workspace root.
 const BASELINE_FILE: &str = "semver-baseline.toml";
 
@@ -118,14 +121,16 @@ fn check(rev: Option<&str>) -> Result<()> {
     // The tool's report goes straight to the terminal (it is long-running and
     // prints progress); only the exit status is interpreted here.
     let status = cmd.status().context("running cargo-semver-checks")?;
-    if !status.success() {
-        bail!(
-            "the public API changed in a way the version does not allow (report above), or \
-             cargo-semver-checks could not run ({status}).\n\
+    match status.code() {
+        Some(0) => {}
+        Some(LINT_FAILURE) => bail!(
+            "the public API changed in a way the version does not allow against the baseline \
+             {rev} (report above).\n\
              A breaking change needs a version bump: `version` in [workspace.package] of \
              Cargo.toml (0.x: the minor). At a release, move `rev` in {BASELINE_FILE} to the \
              released commit."
-        );
+        ),
+        _ => bail!("cargo-semver-checks could not complete the check ({status}; see above)"),
     }
     eprintln!(
         "public API is compatible with the baseline {rev} ({:.1?})",
@@ -173,6 +178,11 @@ fn agreement() -> Result<()> {
          it must report the removed field as breaking"
     );
     ensure!(
+        output.status.code() == Some(LINT_FAILURE),
+        "cargo-semver-checks could not complete the check ({}; see above)",
+        output.status
+    );
+    ensure!(
         names_removed_field(&report, FIXTURE_COMPONENT, FIXTURE_FIELD),
         "cargo-semver-checks failed, but its report (above) does not name the removed field \
          {FIXTURE_FIELD} of struct {FIXTURE_COMPONENT}"
@@ -214,11 +224,7 @@ fn agreement() -> Result<()> {
 /// This is the one place where `cargo xtask semver --agreement` calls the
 /// report of `xtask/src/changes.rs`: once that module exists, this returns
 /// `Some` of its breaking changes, each naming the component and property.
-fn spec_change_report(
-    _base: &Path,
-    _head: &Path,
-    _overlay: &Path,
-) -> Result<Option<Vec<String>>> {
+fn spec_change_report(_base: &Path, _head: &Path, _overlay: &Path) -> Result<Option<Vec<String>>> {
     Ok(None)
 }
 
@@ -240,7 +246,10 @@ fn names_removed_field(report: &str, component: &str, field: &str) -> bool {
 fn prepare_scratch(root: &Path, scratch: &Path) -> Result<PathBuf> {
     fs::create_dir_all(scratch).with_context(|| format!("creating {}", scratch.display()))?;
     let manifest = fs::read_to_string(root.join("Cargo.toml")).context("reading Cargo.toml")?;
-    write_if_changed(&scratch.join("Cargo.toml"), scratch_manifest(&manifest)?.as_bytes())?;
+    write_if_changed(
+        &scratch.join("Cargo.toml"),
+        scratch_manifest(&manifest)?.as_bytes(),
+    )?;
     for file in ["Cargo.lock", "README.md"] {
         let bytes = fs::read(root.join(file)).with_context(|| format!("reading {file}"))?;
         write_if_changed(&scratch.join(file), &bytes)?;
@@ -354,8 +363,7 @@ fn write_if_changed(path: &Path, bytes: &[u8]) -> Result<()> {
 /// The revision recorded in `semver-baseline.toml`: its one `rev = "…"` line.
 fn read_baseline(root: &Path) -> Result<String> {
     let path = root.join(BASELINE_FILE);
-    let text =
-        fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?;
+    let text = fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?;
     parse_baseline(&text).with_context(|| format!("in {BASELINE_FILE}"))
 }
 
@@ -497,15 +505,20 @@ mod tests {
             parse_baseline("# c\n\nrev = \"v0.1.0\"\n").expect("ok"),
             "v0.1.0"
         );
-        for bad in ["", "rev = v0.1.0", "version = \"1\"", "rev = \"a\"\nrev = \"b\""] {
+        for bad in [
+            "",
+            "rev = v0.1.0",
+            "version = \"1\"",
+            "rev = \"a\"\nrev = \"b\"",
+        ] {
             assert!(parse_baseline(bad).is_err(), "{bad:?}");
         }
     }
 
     #[test]
     fn the_scratch_manifest_keeps_everything_but_members() {
-        let manifest = fs::read_to_string(codegen::workspace_root().join("Cargo.toml"))
-            .expect("manifest");
+        let manifest =
+            fs::read_to_string(codegen::workspace_root().join("Cargo.toml")).expect("manifest");
         let scratch = scratch_manifest(&manifest).expect("rewritten");
         assert!(scratch.contains("members = [\"crates/*\"]\n"));
         assert!(scratch.contains("[workspace.dependencies]"));
