@@ -320,7 +320,7 @@ fn newtype_members(e: &syn::ItemEnum) -> Option<BTreeSet<String>> {
         .map(|v| match &v.fields {
             Fields::Unnamed(fields) if fields.unnamed.len() == 1 => {
                 let ty = type_ident(&fields.unnamed[0].ty)?;
-                (ty == v.ident.to_string()).then_some(ty)
+                (v.ident == ty).then_some(ty)
             }
             _ => None,
         })
@@ -492,4 +492,240 @@ fn serde_rename(attrs: &[Attribute]) -> Result<Option<String>> {
         }
     }
     Ok(None)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use quote::quote;
+
+    /// A `types` module in typify's shape: one string enum, one union of two
+    /// members with their single-value tag enums, one struct.
+    fn types_module(extra: proc_macro2::TokenStream) -> syn::File {
+        let tag_enum = |name: &str, value: &str, variant: &str| {
+            let name = format_ident!("{name}");
+            let variant = format_ident!("{variant}");
+            quote! {
+                #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Copy, Debug, PartialEq)]
+                pub enum #name {
+                    #[serde(rename = #value)]
+                    #variant,
+                }
+                impl ::std::fmt::Display for #name {
+                    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result { todo!() }
+                }
+                impl ::std::str::FromStr for #name {
+                    type Err = self::error::ConversionError;
+                    fn from_str(value: &str) -> Result<Self, Self::Err> { todo!() }
+                }
+                impl ::std::convert::TryFrom<&str> for #name {
+                    type Error = self::error::ConversionError;
+                    fn try_from(value: &str) -> Result<Self, Self::Error> { value.parse() }
+                }
+            }
+        };
+        let circle_type = tag_enum("CircleType", "circle", "Circle");
+        let square_type = tag_enum("SquareType", "square", "Square");
+        let colour = tag_enum("Colour", "red", "Red");
+        syn::parse2(quote! {
+            pub mod types {
+                #colour
+                impl ::std::default::Default for Colour {
+                    fn default() -> Self { Colour::Red }
+                }
+                #circle_type
+                #square_type
+                #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+                pub struct Circle {
+                    #[serde(rename = "type")]
+                    pub type_: CircleType,
+                    pub radius: f64,
+                }
+                #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+                pub struct Square {
+                    #[serde(rename = "type")]
+                    pub type_: SquareType,
+                    pub side: f64,
+                }
+                #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+                #[serde(untagged)]
+                pub enum Shape {
+                    Circle(Circle),
+                    Square(Square),
+                }
+                #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+                #[serde(untagged)]
+                pub enum LocItem {
+                    String(::std::string::String),
+                    Integer(i64),
+                }
+                #[derive(Clone, Debug)]
+                pub struct Id(String);
+                #extra
+            }
+        })
+        .expect("parses")
+    }
+
+    fn shapes() -> Vec<Union> {
+        vec![Union {
+            pointer: "/components/schemas/Drawing/properties/shape".to_owned(),
+            tag: "type".to_owned(),
+            mapping: vec![
+                ("circle".to_owned(), "Circle".to_owned()),
+                ("square".to_owned(), "Square".to_owned()),
+            ],
+        }]
+    }
+
+    fn rendered(file: &syn::File) -> String {
+        prettyplease::unparse(file)
+    }
+
+    #[test]
+    fn string_enums_unions_and_structs_are_opened_and_tags_stay_closed() {
+        let mut file = types_module(quote!());
+        let rewrites = rewrite(&mut file, &shapes()).expect("rewrite");
+        assert_eq!(
+            rewrites,
+            Rewrites {
+                enums: 1,
+                tags: 2,
+                unions: 1,
+                structs: 2,
+            }
+        );
+        let text = rendered(&file);
+        assert!(
+            text.contains("crate::open::open_enum!(Colour { Red = \"red\" });"),
+            "{text}"
+        );
+        assert!(
+            text.contains(
+                "crate::open::open_union!(Shape, \"type\" { \"circle\" => Circle, \"square\" => Square });"
+            ),
+            "{text}"
+        );
+        assert!(text.contains("Unknown(crate::UnknownValue)"), "{text}");
+        assert!(
+            text.contains("Unknown(::serde_json::Map<::std::string::String, ::serde_json::Value>)"),
+            "{text}"
+        );
+        // The open enum lost typify's conversions and serde derives, kept Default.
+        assert!(
+            !text.contains("impl ::std::str::FromStr for Colour"),
+            "{text}"
+        );
+        assert!(
+            text.contains("impl ::std::default::Default for Colour"),
+            "{text}"
+        );
+        // Tag enums are untouched.
+        assert!(
+            text.contains("impl ::std::str::FromStr for CircleType"),
+            "{text}"
+        );
+        assert_eq!(text.matches("#[non_exhaustive]").count(), 4, "{text}");
+        assert!(!text.contains("pub struct Id(String);\n    #[non_exhaustive]"));
+    }
+
+    #[test]
+    fn a_union_of_the_document_without_an_enum_is_an_error() {
+        let mut file = types_module(quote!());
+        let mut unions = shapes();
+        unions.push(Union {
+            pointer: "/components/schemas/Other".to_owned(),
+            tag: "kind".to_owned(),
+            mapping: vec![("x".to_owned(), "Triangle".to_owned())],
+        });
+        let err = rewrite(&mut file, &unions)
+            .expect_err("unmatched")
+            .to_string();
+        assert!(err.contains("/components/schemas/Other"), "{err}");
+    }
+
+    #[test]
+    fn an_untagged_enum_of_members_without_a_discriminator_is_an_error() {
+        let mut file = types_module(quote!());
+        let err = rewrite(&mut file, &[])
+            .expect_err("no discriminator")
+            .to_string();
+        assert!(err.contains("untagged enum `Shape`"), "{err}");
+    }
+
+    #[test]
+    fn a_string_enum_without_typify_conversions_is_an_error() {
+        let mut file = types_module(quote! {
+            #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+            pub enum Mode { #[serde(rename = "a")] A }
+        });
+        let err = rewrite(&mut file, &shapes())
+            .expect_err("no impls")
+            .to_string();
+        assert!(err.contains("`Mode` has no typify `Display`"), "{err}");
+    }
+
+    #[test]
+    fn an_unknown_impl_of_a_string_enum_is_an_error() {
+        let mut file = types_module(quote! {
+            impl ::std::convert::From<Colour> for u8 {
+                fn from(_: Colour) -> u8 { 0 }
+            }
+            impl ::std::hash::Hash for Colour {
+                fn hash<H: ::std::hash::Hasher>(&self, _: &mut H) {}
+            }
+        });
+        let err = rewrite(&mut file, &shapes())
+            .expect_err("unknown impl")
+            .to_string();
+        assert!(err.contains("`Hash` for the string enum `Colour`"), "{err}");
+    }
+
+    #[test]
+    fn an_enum_with_data_that_is_not_untagged_is_an_error() {
+        let mut file = types_module(quote! {
+            #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+            #[serde(tag = "kind")]
+            pub enum Tagged { A { x: i64 } }
+        });
+        let err = rewrite(&mut file, &shapes())
+            .expect_err("tagged")
+            .to_string();
+        assert!(err.contains("`Tagged` has a container attribute"), "{err}");
+    }
+
+    #[test]
+    fn a_member_whose_tag_is_not_its_mapping_value_is_an_error() {
+        let mut file = types_module(quote!());
+        let mut unions = shapes();
+        unions[0].mapping[0].0 = "round".to_owned();
+        let err = rewrite(&mut file, &unions).expect_err("tag").to_string();
+        assert!(err.contains("`CircleType` of `Circle`"), "{err}");
+    }
+
+    #[test]
+    fn discriminated_unions_are_found_with_their_pointer_and_mapping() {
+        let document = serde_json::json!({ "components": { "schemas": { "Drawing": {
+            "properties": { "shape": {
+                "oneOf": [{ "$ref": "#/components/schemas/Circle" }],
+                "discriminator": { "propertyName": "type",
+                    "mapping": { "circle": "#/components/schemas/Circle" } } } } } } } });
+        let unions = discriminated_unions(&document).expect("found");
+        assert_eq!(unions.len(), 1);
+        assert_eq!(
+            unions[0].pointer,
+            "/components/schemas/Drawing/properties/shape"
+        );
+        assert_eq!(
+            unions[0].mapping,
+            [("circle".to_owned(), "Circle".to_owned())]
+        );
+
+        let without_mapping = serde_json::json!({ "a": {
+            "oneOf": [], "discriminator": { "propertyName": "type" } } });
+        let err = discriminated_unions(&without_mapping)
+            .expect_err("no mapping")
+            .to_string();
+        assert!(err.contains("/a: discriminator without `mapping`"), "{err}");
+    }
 }

@@ -324,6 +324,11 @@ macro_rules! build {
 }
 
 #[cfg(test)]
+#[allow(
+    unreachable_pub,
+    dead_code,
+    reason = "the macros emit public items, here on private test types"
+)]
 mod tests {
     use super::UnknownValue;
     use serde::{Deserialize, Serialize};

@@ -3,6 +3,7 @@
 //! sleep function is replaced by a recorder.
 
 mod errors;
+mod evolution;
 mod limits;
 mod operations;
 mod retries;
