@@ -1,7 +1,9 @@
 //! The HTTP side: starting and stopping a server, and the pipeline every
 //! request goes through.
 //!
-//! One fallback handler serves every path. For each request it: assigns an
+//! `GET /openapi.json` serves the embedded vendor document byte for byte,
+//! without a key, as a FastAPI server does. One fallback handler serves every
+//! other path. For each request it: assigns an
 //! `x-request-id`; routes by method and path against the spec; checks the
 //! `x-api-key` (401) and the key's rate limit on the simulated clock (429);
 //! applies an armed fault; refuses writes with a read-only key (403);
@@ -318,7 +320,10 @@ impl MockServerBuilder {
             violations: Mutex::new(Vec::new()),
             requests: AtomicU64::new(0),
         });
-        let app = Router::new().fallback(dispatch).with_state(shared.clone());
+        let app = Router::new()
+            .route("/openapi.json", axum::routing::get(openapi_json))
+            .fallback(dispatch)
+            .with_state(shared.clone());
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
         let server = axum::serve(
             KillableListener { inner: listener },
@@ -714,6 +719,15 @@ struct Incoming {
     query: String,
     headers: HeaderMap,
     body: Body,
+}
+
+/// The vendor document as published (FastAPI serves it without authentication).
+async fn openapi_json() -> Response {
+    let mut response = Response::new(Body::from(crate::spec::SPEC_TEXT));
+    response
+        .headers_mut()
+        .insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    response
 }
 
 async fn dispatch(

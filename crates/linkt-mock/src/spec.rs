@@ -24,7 +24,8 @@ use std::sync::OnceLock;
 
 use serde_json::{Map, Value, json};
 
-const SPEC_TEXT: &str = include_str!("../../../spec/linkt-v1.openapi.json");
+/// The vendor document as published, served at `GET /openapi.json`.
+pub(crate) const SPEC_TEXT: &str = include_str!("../../../spec/linkt-v1.openapi.json");
 const OVERLAY_TEXT: &str = include_str!("../../../spec/overlay.yaml");
 
 /// Why the embedded spec could not be prepared (a bug in the build, not in

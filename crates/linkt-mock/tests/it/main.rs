@@ -11,6 +11,7 @@ mod errors;
 mod faults;
 mod files;
 mod icps;
+mod openapi;
 mod runs;
 mod schedules;
 mod sheets;
