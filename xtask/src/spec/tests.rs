@@ -247,3 +247,54 @@ fn a_document_the_overlay_no_longer_fits_is_written_and_fails_with_the_overlay_e
     );
     assert_eq!(fs::read(&out).expect("written"), body, "written as served");
 }
+
+#[test]
+fn spec_diff_prints_and_writes_the_report() {
+    let committed = workspace_root().join(SPEC);
+    let mut raw: Value =
+        serde_json::from_slice(&fs::read(&committed).expect("spec")).expect("JSON");
+    raw["components"]["schemas"]["IcpResponse"]["properties"]
+        .as_object_mut()
+        .expect("properties")
+        .remove("schema_version")
+        .expect("IcpResponse.schema_version");
+    let edited = scratch_file("diff-new.json");
+    fs::write(&edited, serde_json::to_vec(&raw).expect("JSON")).expect("write");
+    let markdown = scratch_file("diff.md");
+    let (old, new, out) = (
+        committed.to_str().expect("utf-8"),
+        edited.to_str().expect("utf-8"),
+        markdown.to_str().expect("utf-8"),
+    );
+    run(&["diff", old, new, "--report", out]).expect("spec diff");
+    let text = fs::read_to_string(&markdown).expect("markdown");
+    assert!(
+        text.starts_with("## API changes\n\n**1 breaking**, 0 not breaking."),
+        "{text}"
+    );
+    assert!(
+        text.contains(
+            "| `IcpResponse.schema_version` (used in responses) | `response-property-removed` |"
+        ),
+        "{text}"
+    );
+}
+
+#[test]
+fn unknown_options_and_missing_operands_are_refused() {
+    let err = run(&["diff", "a.json", "b.json", "--colour", "x"]).expect_err("unknown");
+    assert!(err.to_string().contains("unknown option --colour"), "{err}");
+    let err = run(&["diff", "a.json"]).expect_err("one operand");
+    assert!(
+        err.to_string().contains("usage: cargo xtask spec diff"),
+        "{err}"
+    );
+    let err = run(&["pull", "--from"]).expect_err("no value");
+    assert!(err.to_string().contains("--from needs a value"), "{err}");
+}
+
+#[test]
+fn a_file_missing_at_head_is_an_error_naming_it() {
+    let err = git_show(&workspace_root(), "spec/no-such-file.json").expect_err("missing");
+    assert!(err.to_string().contains("spec/no-such-file.json"), "{err}");
+}
