@@ -24,13 +24,13 @@ use std::collections::BTreeSet;
 use std::fs;
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::{Command, Stdio};
 use std::time::Instant;
 
 use anyhow::{Context, Result, bail, ensure};
 use serde_json::Value;
 
-use crate::codegen;
+use crate::{codegen, spec};
 
 /// The cargo-semver-checks release the gate runs: the first to read the
 /// rustdoc JSON format (v57) of the pinned toolchain (rustc 1.95).
@@ -148,9 +148,9 @@ fn agreement() -> Result<()> {
     ensure_tool()?;
 
     let scratch = target_dir(&root).join("agreement");
-    let spec = prepare_scratch(&root, &scratch)?;
+    let fixture = prepare_scratch(&root, &scratch)?;
     let inputs = codegen::Inputs {
-        spec: spec.clone(),
+        spec: fixture.clone(),
         out_root: scratch.clone(),
         ..codegen::Inputs::workspace()
     };
@@ -168,9 +168,12 @@ fn agreement() -> Result<()> {
         .arg("linkt")
         .arg("--baseline-root")
         .arg(&root)
+        // Progress goes to the terminal as it happens; the report (stdout) is
+        // kept to be searched, then printed.
+        .stderr(Stdio::inherit())
         .output()
         .context("running cargo-semver-checks")?;
-    let report = text(&output);
+    let report = String::from_utf8_lossy(&output.stdout);
     eprint!("{report}");
     ensure!(
         !output.status.success(),
@@ -193,39 +196,41 @@ fn agreement() -> Result<()> {
     );
 
     let base = codegen::Inputs::workspace();
-    match spec_change_report(&base.spec, &spec, &base.overlay)? {
-        Some(breaking) => {
-            let names_field = breaking
-                .iter()
-                .any(|change| change.contains(FIXTURE_COMPONENT) && change.contains(FIXTURE_FIELD));
-            ensure!(
-                names_field,
-                "the spec change report does not call the removal of \
-                 {FIXTURE_COMPONENT}.{FIXTURE_FIELD} breaking; its breaking changes: {breaking:#?}"
-            );
-            eprintln!(
-                "ok: the spec change report calls the removal of \
-                 {FIXTURE_COMPONENT}.{FIXTURE_FIELD} breaking"
-            );
-        }
-        None => eprintln!(
-            "note: the spec change report (xtask/src/changes.rs) is not part of the xtask \
-             yet; only the cargo-semver-checks half of the agreement was checked"
-        ),
+    let breaking = spec_change_report(&base.spec, &fixture, &base.overlay)?;
+    let location = format!("{FIXTURE_COMPONENT}.{FIXTURE_FIELD}");
+    let matching: Vec<&String> = breaking
+        .iter()
+        .filter(|change| change.contains(&location))
+        .collect();
+    ensure!(
+        !matching.is_empty(),
+        "the spec change report does not call the removal of \
+         {FIXTURE_COMPONENT}.{FIXTURE_FIELD} breaking for Rust; its breaking changes: \
+         {breaking:#?}"
+    );
+    eprintln!(
+        "ok: the spec change report calls the removal of {FIXTURE_COMPONENT}.{FIXTURE_FIELD} \
+         breaking for Rust:"
+    );
+    for change in matching {
+        eprintln!("  {change}");
     }
     eprintln!("agreement check done ({:.1?})", started.elapsed());
     Ok(())
 }
 
-/// The breaking changes the spec change report finds between the `base` and
-/// `head` vendor documents (each prepared with `overlay`), as one line each;
-/// `None` while the report does not exist.
-///
-/// This is the one place where `cargo xtask semver --agreement` calls the
-/// report of `xtask/src/changes.rs`: once that module exists, this returns
-/// `Some` of its breaking changes, each naming the component and property.
-fn spec_change_report(_base: &Path, _head: &Path, _overlay: &Path) -> Result<Option<Vec<String>>> {
-    Ok(None)
+/// The changes the spec change report (`cargo xtask spec diff`, `xtask/src/changes`)
+/// calls breaking for Rust between the `base` and `head` vendor documents, each
+/// prepared with `overlay` as generation prepares it, one line each.
+fn spec_change_report(base: &Path, head: &Path, overlay: &Path) -> Result<Vec<String>> {
+    let report =
+        spec::compare_files(base, head, Some(overlay)).context("the spec change report")?;
+    Ok(report
+        .changes
+        .iter()
+        .filter(|change| change.rust.as_str() == "breaking")
+        .map(ToString::to_string)
+        .collect())
 }
 
 /// Whether a cargo-semver-checks report names `field` of struct `component`
@@ -422,7 +427,7 @@ fn exists_at(root: &Path, commit: &str, path: &str) -> Result<bool> {
     let status = git(root)
         .args(["cat-file", "-e"])
         .arg(format!("{commit}:{path}"))
-        .stderr(std::process::Stdio::null())
+        .stderr(Stdio::null())
         .status()
         .context("running git cat-file")?;
     Ok(status.success())
@@ -478,12 +483,6 @@ fn target_dir(root: &Path) -> PathBuf {
         .map(PathBuf::from)
         .unwrap_or_else(|| PathBuf::from("target"));
     root.join(target).join(TARGET_SUBDIR)
-}
-
-fn text(output: &Output) -> String {
-    let mut text = String::from_utf8_lossy(&output.stdout).into_owned();
-    text.push_str(&String::from_utf8_lossy(&output.stderr));
-    text
 }
 
 #[cfg(test)]
