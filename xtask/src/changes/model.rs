@@ -424,6 +424,7 @@ impl Ord for Change {
     fn cmp(&self, other: &Self) -> Ordering {
         self.sort_key()
             .cmp(&other.sort_key())
+            .then_with(|| format!("{:?}", self.location).cmp(&format!("{:?}", other.location)))
             .then_with(|| self.wire.cmp(&other.wire))
             .then_with(|| self.rust.cmp(&other.rust))
             .then_with(|| self.rust_note.cmp(&other.rust_note))
@@ -450,12 +451,23 @@ impl ChangeReport {
         self.changes.is_empty()
     }
 
-    /// How many changes are breaking.
-    pub(crate) fn breaking(&self) -> usize {
+    /// The breaking changes, in report order.
+    pub(crate) fn breaking_changes(&self) -> impl Iterator<Item = &Change> {
         self.changes
             .iter()
             .filter(|c| c.verdict() == Verdict::Breaking)
-            .count()
+    }
+
+    /// The changes that break nothing, in report order.
+    pub(crate) fn compatible_changes(&self) -> impl Iterator<Item = &Change> {
+        self.changes
+            .iter()
+            .filter(|c| c.verdict() == Verdict::NotBreaking)
+    }
+
+    /// How many changes are breaking.
+    pub(crate) fn breaking(&self) -> usize {
+        self.breaking_changes().count()
     }
 
     /// How many changes are not breaking.

@@ -24,11 +24,7 @@ pub(crate) fn text(report: &ChangeReport) -> String {
     }
     let mut out = format!("API changes: {}\n", counts(report));
     for verdict in [Verdict::Breaking, Verdict::NotBreaking] {
-        let changes: Vec<&Change> = report
-            .changes
-            .iter()
-            .filter(|c| c.verdict() == verdict)
-            .collect();
+        let changes = by_verdict(report, verdict);
         if changes.is_empty() {
             continue;
         }
@@ -76,11 +72,7 @@ pub(crate) fn markdown(report: &ChangeReport) -> String {
         (Verdict::Breaking, "Breaking changes"),
         (Verdict::NotBreaking, "Not breaking"),
     ] {
-        let changes: Vec<&Change> = report
-            .changes
-            .iter()
-            .filter(|c| c.verdict() == verdict)
-            .collect();
+        let changes = by_verdict(report, verdict);
         if changes.is_empty() {
             continue;
         }
@@ -113,6 +105,13 @@ pub(crate) fn markdown(report: &ChangeReport) -> String {
         }
     }
     out
+}
+
+fn by_verdict(report: &ChangeReport, verdict: Verdict) -> Vec<&Change> {
+    match verdict {
+        Verdict::Breaking => report.breaking_changes().collect(),
+        Verdict::NotBreaking => report.compatible_changes().collect(),
+    }
 }
 
 fn where_(change: &Change) -> String {
