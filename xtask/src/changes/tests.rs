@@ -328,6 +328,27 @@ const CASES: &[Case] = &[
         required(d, "Address").retain(|r| r != "city");
         required(d, "Address").push(json!("zip"));
     }),
+    case("all-of-same-shape", |d| {
+        schemas(d).insert(
+            "Place".into(),
+            json!({ "type": "object", "required": ["city"],
+                    "properties": { "city": { "type": "string" } } }),
+        );
+        schemas(d)["Address"] = json!({ "allOf": [
+            { "$ref": "#/components/schemas/Place" },
+            { "type": "object", "properties": { "zip": { "type": "string" } } }
+        ] });
+    }),
+    case("all-of-member-changed", |d| {
+        schemas(d).insert(
+            "Place".into(),
+            json!({ "type": "object", "properties": { "city": { "type": "string" } } }),
+        );
+        schemas(d)["Address"] = json!({ "allOf": [
+            { "$ref": "#/components/schemas/Place" },
+            { "type": "object", "properties": { "zip": { "type": "string" } } }
+        ] });
+    }),
     case("recursive-schema-replaced", |d| {
         let mut v2 = d["components"]["schemas"]["Node"].clone();
         v2["properties"]["children"]["items"] = json!({ "$ref": "#/components/schemas/NodeV2" });
@@ -603,6 +624,21 @@ fn a_schema_used_both_ways_takes_the_stricter_verdict() {
     assert_eq!(city.wire, Verdict::Breaking);
     let zip = only(&report, Rule::RequestPropertyBecameRequired, "Address.zip");
     assert_eq!(zip.wire, Verdict::Breaking);
+}
+
+#[test]
+fn all_of_members_are_merged_before_comparing() {
+    // The same properties and requiredness, now composed: only the new component.
+    let same = report("all-of-same-shape");
+    assert_eq!(same.changes.len(), 1, "{}", text(&same));
+    only(&same, Rule::ComponentAdded, "Place");
+    // `city` is no longer required by the member that now holds it.
+    let changed = report("all-of-member-changed");
+    only(
+        &changed,
+        Rule::ResponsePropertyBecameOptional,
+        "Address.city",
+    );
 }
 
 #[test]
