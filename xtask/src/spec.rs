@@ -1,7 +1,7 @@
 //! `cargo xtask spec diff|pull`, and the change report `cargo xtask generate`
 //! prints: getting two versions of the vendor document (files, the git `HEAD`,
 //! the vendor's server), preparing them with the overlay, and printing the
-//! [`changes`](crate::changes) report as text (stderr) and Markdown (a file).
+//! [`changes`] report as text (stderr) and Markdown (a file).
 //!
 //! What does not belong here: comparing documents (`changes/`), generating
 //! code (`codegen.rs`).
