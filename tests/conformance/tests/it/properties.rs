@@ -254,7 +254,7 @@ fn values_a_newer_server_sends_decode_and_round_trip() {
                 .map(|i| sites[i as usize % sites.len()].clone())
                 .collect();
             sites = picked;
-            sites.sort_by_key(|site| site.growth == strategy::Growth::UnknownUnionMember);
+            sites.sort_by_key(|site| site.growth == strategy::Growth::UnionMember);
             let mut applied = Vec::new();
             for (n, site) in sites.iter().enumerate() {
                 if strategy::grow(&mut value, site, n, &input["extra"]).is_some() {

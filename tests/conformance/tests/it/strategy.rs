@@ -565,11 +565,11 @@ pub(crate) fn violate(value: &Value, site: &Site) -> Value {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Growth {
     /// A field an object schema does not list.
-    UnknownField,
+    Field,
     /// A string an enum does not list.
-    UnknownEnumValue,
+    EnumValue,
     /// An object whose tag no member of a discriminated union has.
-    UnknownUnionMember,
+    UnionMember,
 }
 
 /// A place where a valid value can grow.
@@ -577,13 +577,13 @@ pub(crate) enum Growth {
 pub(crate) struct GrowthSite {
     pub(crate) path: Vec<Segment>,
     pub(crate) growth: Growth,
-    /// The tag property, for [`Growth::UnknownUnionMember`].
+    /// The tag property, for [`Growth::UnionMember`].
     pub(crate) tag: Option<String>,
 }
 
 /// Every site of `value` (valid for `schema`) where a newer server could
 /// send more. The tag of a discriminated union's member is not an enum
-/// site: a new tag is a new member, which [`Growth::UnknownUnionMember`]
+/// site: a new tag is a new member, which [`Growth::UnionMember`]
 /// covers.
 pub(crate) fn growth_sites(document: &Value, schema: &Value, value: &Value) -> Vec<GrowthSite> {
     let mut sites = Vec::new();
@@ -680,13 +680,13 @@ fn grow_walk(
         if let (Some(property), Some(member)) =
             (property, discriminated_member(document, schema, value))
         {
-            sites.push(site(Growth::UnknownUnionMember, Some(property)));
+            sites.push(site(Growth::UnionMember, Some(property)));
             walk.at(member, value, path, Some(property), sites, depth + 1);
         }
         return;
     }
     if schema.get("enum").is_some() {
-        sites.push(site(Growth::UnknownEnumValue, None));
+        sites.push(site(Growth::EnumValue, None));
         return;
     }
     match value {
@@ -701,7 +701,7 @@ fn grow_walk(
         Value::Object(object) => {
             let properties = schema.get("properties").and_then(Value::as_object);
             if properties.is_some() {
-                sites.push(site(Growth::UnknownField, None));
+                sites.push(site(Growth::Field, None));
             }
             let values = schema
                 .get("additionalProperties")
@@ -739,15 +739,15 @@ pub(crate) fn grow(value: &mut Value, site: &GrowthSite, n: usize, extra: &Value
         }?;
     }
     match site.growth {
-        Growth::UnknownField => {
+        Growth::Field => {
             target
                 .as_object_mut()?
                 .insert(unknown_field_name(n), extra.clone());
         }
-        Growth::UnknownEnumValue => {
+        Growth::EnumValue => {
             *target = Value::String(format!("value_added_later_{n}"));
         }
-        Growth::UnknownUnionMember => {
+        Growth::UnionMember => {
             let mut member = Map::new();
             member.insert(
                 site.tag.clone()?,
