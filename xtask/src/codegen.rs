@@ -289,7 +289,12 @@ fn unparse(file: &syn::File) -> String {
 /// * progenitor's CLI has no parser for array query parameters
 ///   (`value_parser!(Vec<String>)` does not compile); they take a
 ///   comma-separated list instead.
+/// * Enum arguments are open, like the enums: progenitor's
+///   `PossibleValuesParser` becomes `crate::values::OpenValuesParser`, which
+///   lists the known values in help but takes any value.
 fn cli_fixups(src: &str) -> Result<String> {
+    const POSSIBLE_VALUES: &str = "::clap::builder::PossibleValuesParser::new(";
+    const OPEN_VALUES: &str = "crate::values::OpenValuesParser::new(";
     const GLOB: &str = "use linkt::*;\n";
     const ARRAY_PARSER: &str = "::clap::value_parser!(::std::vec::Vec < ::std::string::String >)";
     const COMMA_LIST: &str = "|s: &str| -> ::std::result::Result<::std::vec::Vec<::std::string::String>, ::std::convert::Infallible> { \
@@ -297,9 +302,13 @@ fn cli_fixups(src: &str) -> Result<String> {
     if src.matches(GLOB).count() != 1 {
         bail!("progenitor's CLI no longer starts with `{}`", GLOB.trim());
     }
+    if !src.contains(POSSIBLE_VALUES) {
+        bail!("progenitor's CLI no longer parses enum arguments with `{POSSIBLE_VALUES}..)`");
+    }
     Ok(src
         .replacen(GLOB, "use linkt::*;\nuse progenitor_client::Error;\n", 1)
-        .replace(ARRAY_PARSER, COMMA_LIST))
+        .replace(ARRAY_PARSER, COMMA_LIST)
+        .replace(POSSIBLE_VALUES, OPEN_VALUES))
 }
 
 /// One operation as the generated client names it.

@@ -72,7 +72,7 @@ impl<T: CliConfig> Cli<T> {
                     .long("mode")
                     .value_parser(
                         ::clap::builder::TypedValueParser::map(
-                            ::clap::builder::PossibleValuesParser::new([
+                            crate::values::OpenValuesParser::new([
                                 types::IcpListMode::Discovery.to_string(),
                                 types::IcpListMode::Monitoring.to_string(),
                             ]),
@@ -290,7 +290,7 @@ impl<T: CliConfig> Cli<T> {
                     .long("entity-type")
                     .value_parser(
                         ::clap::builder::TypedValueParser::map(
-                            ::clap::builder::PossibleValuesParser::new([
+                            crate::values::OpenValuesParser::new([
                                 types::EntityType::Company.to_string(),
                                 types::EntityType::Person.to_string(),
                                 types::EntityType::JobBoard.to_string(),
@@ -501,7 +501,7 @@ impl<T: CliConfig> Cli<T> {
                     .long("entity-type")
                     .value_parser(
                         ::clap::builder::TypedValueParser::map(
-                            ::clap::builder::PossibleValuesParser::new([
+                            crate::values::OpenValuesParser::new([
                                 types::EntityType::Company.to_string(),
                                 types::EntityType::Person.to_string(),
                                 types::EntityType::JobBoard.to_string(),
@@ -656,7 +656,7 @@ impl<T: CliConfig> Cli<T> {
                     .long("entity-type")
                     .value_parser(
                         ::clap::builder::TypedValueParser::map(
-                            ::clap::builder::PossibleValuesParser::new([
+                            crate::values::OpenValuesParser::new([
                                 types::EntityType::Company.to_string(),
                                 types::EntityType::Person.to_string(),
                                 types::EntityType::JobBoard.to_string(),
@@ -674,7 +674,7 @@ impl<T: CliConfig> Cli<T> {
                     .long("format")
                     .value_parser(
                         ::clap::builder::TypedValueParser::map(
-                            ::clap::builder::PossibleValuesParser::new([
+                            crate::values::OpenValuesParser::new([
                                 types::EntityExportFormat::Separate.to_string(),
                                 types::EntityExportFormat::Combined.to_string(),
                             ]),
@@ -770,7 +770,7 @@ impl<T: CliConfig> Cli<T> {
                     .long("entity-type")
                     .value_parser(
                         ::clap::builder::TypedValueParser::map(
-                            ::clap::builder::PossibleValuesParser::new([
+                            crate::values::OpenValuesParser::new([
                                 types::EntityType::Company.to_string(),
                                 types::EntityType::Person.to_string(),
                                 types::EntityType::JobBoard.to_string(),
@@ -894,7 +894,7 @@ impl<T: CliConfig> Cli<T> {
                     .long("status")
                     .value_parser(
                         ::clap::builder::TypedValueParser::map(
-                            ::clap::builder::PossibleValuesParser::new([
+                            crate::values::OpenValuesParser::new([
                                 types::UpdateEntityRequestStatus::New.to_string(),
                                 types::UpdateEntityRequestStatus::Reviewed.to_string(),
                                 types::UpdateEntityRequestStatus::Passed.to_string(),
@@ -1343,7 +1343,7 @@ impl<T: CliConfig> Cli<T> {
                     .long("status")
                     .value_parser(
                         ::clap::builder::TypedValueParser::map(
-                            ::clap::builder::PossibleValuesParser::new([
+                            crate::values::OpenValuesParser::new([
                                 types::RunListStatus::Scheduled.to_string(),
                                 types::RunListStatus::Pending.to_string(),
                                 types::RunListStatus::Running.to_string(),
@@ -1553,7 +1553,7 @@ impl<T: CliConfig> Cli<T> {
                     .long("status")
                     .value_parser(
                         ::clap::builder::TypedValueParser::map(
-                            ::clap::builder::PossibleValuesParser::new([
+                            crate::values::OpenValuesParser::new([
                                 types::ScheduleListStatus::Active.to_string(),
                                 types::ScheduleListStatus::Paused.to_string(),
                                 types::ScheduleListStatus::Disabled.to_string(),
@@ -1701,7 +1701,7 @@ impl<T: CliConfig> Cli<T> {
                     .long("status")
                     .value_parser(
                         ::clap::builder::TypedValueParser::map(
-                            ::clap::builder::PossibleValuesParser::new([
+                            crate::values::OpenValuesParser::new([
                                 types::UpdateScheduleRequestStatus::Active.to_string(),
                                 types::UpdateScheduleRequestStatus::Paused.to_string(),
                                 types::UpdateScheduleRequestStatus::Disabled.to_string(),

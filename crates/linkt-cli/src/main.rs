@@ -37,6 +37,7 @@ mod quickstart;
 mod render;
 mod session;
 mod template;
+mod values;
 
 use generated::{Cli, CliCommand};
 use output::{Format, Output};

@@ -201,6 +201,29 @@ fn mock_icp_list_prints_json() {
     assert!(ran.stderr.is_empty(), "{ran:?}");
 }
 
+/// Enum arguments are open like the enums: a value this release does not
+/// know is sent, and the server decides (the mock, like the API, answers
+/// 422 for a mode it does not have); a known one works as before.
+#[test]
+fn an_enum_argument_takes_a_value_this_release_does_not_know() {
+    let known = linkt(&["--mock", "icp-list", "--mode", "discovery"], &[]);
+    assert!(known.success(), "{known:?}");
+
+    let unknown = linkt(&["--mock", "icp-list", "--mode", "prospecting"], &[]);
+    let line = unknown.error_line();
+    assert_eq!(
+        unknown.code,
+        Some(1),
+        "the server refused it, not the parser"
+    );
+    assert!(line.contains("422"), "{line}");
+    assert!(line.contains("mode"), "{line}");
+
+    let help = linkt(&["icp-list", "--help"], &[]);
+    assert!(help.stdout.contains("discovery"), "{help:?}");
+    assert!(help.stdout.contains("monitoring"), "{help:?}");
+}
+
 #[test]
 fn mock_ignores_a_real_key_in_the_environment() {
     let ran = linkt(
