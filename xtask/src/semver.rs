@@ -126,8 +126,9 @@ fn check(rev: Option<&str>) -> Result<()> {
         Some(LINT_FAILURE) => bail!(
             "the public API changed in a way the version does not allow against the baseline \
              {rev} (report above).\n\
-             A breaking change needs a version bump: `version` in [workspace.package] of \
-             Cargo.toml (0.x: the minor). At a release, move `rev` in {BASELINE_FILE} to the \
+             A breaking change needs a version bump in Cargo.toml (0.x: the minor): `version` \
+             in [workspace.package] and the workspace crates' `version` in \
+             [workspace.dependencies]. At a release, move `rev` in {BASELINE_FILE} to the \
              released commit."
         ),
         _ => bail!("cargo-semver-checks could not complete the check ({status}; see above)"),
