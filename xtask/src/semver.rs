@@ -32,8 +32,9 @@ use serde_json::Value;
 
 use crate::{codegen, spec};
 
-/// The cargo-semver-checks release the gate runs: the first to read the
-/// rustdoc JSON format (v57) of the pinned toolchain (rustc 1.95).
+/// The cargo-semver-checks release the gate runs. It must read the rustdoc
+/// JSON format of the toolchain: 0.51.0 reads v57 (rustc 1.95) as well as
+/// v60 and v61; 0.44 stops at v56.
 pub(crate) const TOOL_VERSION: &str = "0.51.0";
 
 /// The crates whose public API is checked, in report order.
@@ -105,8 +106,13 @@ fn check(rev: Option<&str>) -> Result<()> {
         !present.is_empty(),
         "none of the library crates existed at the baseline {rev}; nothing to check"
     );
+    let named = if commit.starts_with(&rev) {
+        rev.clone()
+    } else {
+        format!("{rev} ({commit})")
+    };
     eprintln!(
-        "checking the public API of {} against the baseline {rev} ({commit})",
+        "checking the public API of {} against the baseline {named}",
         present.join(", ")
     );
 
