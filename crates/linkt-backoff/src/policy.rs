@@ -69,6 +69,7 @@ impl Decision {
 /// | [`max_delay`](Self::with_max_delay) | 8 s |
 /// | [`jitter`](Self::with_jitter) | 0.25: a computed delay is multiplied by `1 − 0.25 × r`, r ∈ [0, 1), so it lands in 75–100 % of its base |
 /// | [`max_server_delay`](Self::with_max_server_delay) | 60 s; a longer server delay **stops** the retrying (the SDKs fall back to their computed backoff instead) |
+/// | [`server_delay_jitter`](Self::with_server_delay_jitter) | 0.1: a server delay `d` is lengthened by `r × max(0.1 × d, 100 ms)`, r ∈ [0, 1), never shortened, so clients told to come back at one instant do not all return at it (the SDKs use it exactly) |
 /// | [`deadline`](Self::with_deadline) | none |
 /// | [`retry_non_idempotent`](Self::with_retry_non_idempotent) | `false` (the SDKs retry every method) |
 ///
@@ -104,9 +105,14 @@ pub struct RetryPolicy {
     max_delay: Duration,
     jitter: f64,
     max_server_delay: Duration,
+    server_delay_jitter: f64,
     deadline: Option<Duration>,
     retry_non_idempotent: bool,
 }
+
+/// The least spread of a jittered server delay, so that even
+/// `Retry-After: 1` spreads a fleet over a tenth of a second.
+const MIN_SERVER_DELAY_SPREAD: Duration = Duration::from_millis(100);
 
 impl Default for RetryPolicy {
     fn default() -> Self {
@@ -122,6 +128,7 @@ impl RetryPolicy {
         max_delay: Duration::from_secs(8),
         jitter: 0.25,
         max_server_delay: Duration::from_secs(60),
+        server_delay_jitter: 0.1,
         deadline: None,
         retry_non_idempotent: false,
     };
@@ -186,6 +193,23 @@ impl RetryPolicy {
         self
     }
 
+    /// Sets how much a server-requested delay is lengthened at random: by
+    /// `r × max(fraction × delay, 100 ms)` with r ∈ [0, 1), clamped to
+    /// `[0, 1]`; `0.0` uses server delays exactly. A server delay is never
+    /// shortened. The cap ([`with_max_server_delay`](Self::with_max_server_delay))
+    /// applies to the delay the server asked for; the deadline to the
+    /// lengthened one.
+    pub const fn with_server_delay_jitter(mut self, fraction: f64) -> Self {
+        self.server_delay_jitter = if fraction.is_nan() || fraction <= 0.0 {
+            0.0
+        } else if fraction >= 1.0 {
+            1.0
+        } else {
+            fraction
+        };
+        self
+    }
+
     /// Sets an overall deadline, counted from the start of the first attempt:
     /// a sleep that would end past it is never started. It does not bound
     /// the attempts themselves; that is the HTTP client's timeout.
@@ -239,6 +263,26 @@ impl RetryPolicy {
         self.max_server_delay
     }
 
+    /// The fraction by which server-requested delays are lengthened at random.
+    pub const fn server_delay_jitter(&self) -> f64 {
+        self.server_delay_jitter
+    }
+
+    /// A server-requested delay with its positive jitter (see
+    /// [`with_server_delay_jitter`](Self::with_server_delay_jitter)): in
+    /// `[delay, delay + max(fraction × delay, 100 ms))`, never shorter.
+    pub fn server_delay_with_jitter(&self, delay: Duration, jitter: &mut impl Jitter) -> Duration {
+        if self.server_delay_jitter <= 0.0 {
+            return delay;
+        }
+        let r = jitter.next_unit();
+        let r = if r.is_nan() { 0.0 } else { r.clamp(0.0, 1.0) };
+        let spread = delay
+            .mul_f64(self.server_delay_jitter)
+            .max(MIN_SERVER_DELAY_SPREAD);
+        delay.saturating_add(spread.mul_f64(r))
+    }
+
     /// The overall deadline, if any.
     pub const fn deadline(&self) -> Option<Duration> {
         self.deadline
@@ -288,9 +332,9 @@ impl RetryPolicy {
     /// * `jitter`: the random source for computed delays.
     ///
     /// The checks, in order: the [classification](crate::classify) (final
-    /// outcomes stop), method safety, attempts left, the server delay (used
-    /// as is when present and within the cap; above the cap it stops), else
-    /// the computed backoff, and last the deadline.
+    /// outcomes stop), method safety, attempts left, the server delay (used,
+    /// lengthened by its jitter, when present and within the cap; above the
+    /// cap it stops), else the computed backoff, and last the deadline.
     pub fn decide(
         &self,
         method: &Method,
@@ -343,7 +387,7 @@ impl RetryPolicy {
                     cap: self.max_server_delay,
                 });
             }
-            Some(delay) => delay,
+            Some(delay) => self.server_delay_with_jitter(delay, jitter),
             None => self.backoff(retries_done, jitter),
         };
         if let Some(deadline) = self.deadline {

@@ -348,10 +348,37 @@ fn our_rows() -> Vec<Row> {
             .policy(p.with_max_server_delay(s(200)))
             .h(&[("retry-after", "120")])
             .retry(s(120)),
-        row("server delay is not jittered", M::GET, S(503))
+        // A server delay is lengthened by r × max(10 %, 100 ms), never shortened,
+        // so a fleet told to come back at one instant does not.
+        row("server delay is lengthened by its jitter", M::GET, S(503))
+            .h(&[("retry-after", "3")])
+            .jitter(0.9)
+            .retry(ms(3270)),
+        row("server delay with r = 0 is the server's", M::GET, S(503))
+            .h(&[("retry-after", "3")])
+            .jitter(0.0)
+            .retry(s(3)),
+        row(
+            "a short server delay spreads over at least 100 ms",
+            M::GET,
+            S(429),
+        )
+        .h(&[("retry-after", "1")])
+        .jitter(0.5)
+        .retry(ms(1050)),
+        row("server delay jitter off", M::GET, S(503))
+            .policy(p.with_server_delay_jitter(0.0))
             .h(&[("retry-after", "3")])
             .jitter(0.9)
             .retry(s(3)),
+        row(
+            "the cap applies to the delay the server asked for",
+            M::GET,
+            S(503),
+        )
+        .h(&[("retry-after", "60")])
+        .jitter(0.99)
+        .retry(ms(65_940)),
         row("POST 429 with Retry-After 1", M::POST, S(429))
             .h(&[("retry-after", "1")])
             .retry(s(1)),

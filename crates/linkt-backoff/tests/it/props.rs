@@ -50,6 +50,51 @@ proptest! {
         let floor = base.as_secs_f64() * (1.0 - j);
         prop_assert!(delay.as_secs_f64() >= floor - 1e-9);
     }
+
+    /// A server delay is never shortened, and lengthened by less than
+    /// `max(fraction × delay, 100 ms)`; random sources agree on the band.
+    #[test]
+    fn server_delays_are_only_lengthened(
+        millis in 0u64..120_000,
+        j in 0.0f64..=1.0,
+        r in any::<f64>(),
+        seed in any::<u64>(),
+    ) {
+        let asked = Duration::from_millis(millis);
+        let policy = RetryPolicy::new().with_server_delay_jitter(j);
+        let spread = asked.mul_f64(j).max(Duration::from_millis(100));
+        for delay in [
+            policy.server_delay_with_jitter(asked, &mut FixedJitter(r)),
+            policy.server_delay_with_jitter(asked, &mut linkt_backoff::RandomJitter::with_seed(seed)),
+        ] {
+            prop_assert!(delay >= asked, "{:?} < {:?}", delay, asked);
+            if j > 0.0 {
+                prop_assert!(delay <= asked + spread, "{:?} > {:?} + {:?}", delay, asked, spread);
+            } else {
+                prop_assert_eq!(delay, asked);
+            }
+        }
+    }
+}
+
+/// The default jitter source spreads server delays: a hundred clients
+/// told `Retry-After: 2` do not all come back at the same instant.
+#[test]
+fn a_fleet_told_one_instant_spreads_out() {
+    let policy = RetryPolicy::new();
+    let asked = Duration::from_secs(2);
+    let delays: std::collections::BTreeSet<Duration> = (0..100)
+        .map(|seed| {
+            policy
+                .server_delay_with_jitter(asked, &mut linkt_backoff::RandomJitter::with_seed(seed))
+        })
+        .collect();
+    assert!(delays.len() > 90, "{} distinct delays", delays.len());
+    assert!(
+        delays
+            .iter()
+            .all(|d| *d >= asked && *d < asked + Duration::from_millis(200))
+    );
 }
 
 /// A scripted outcome: a status with optional retry headers, or a transport
