@@ -9,12 +9,19 @@
 //!    convention), through a `HeaderMap` built per call. Linkt versions its
 //!    API in the path (`/v1`) and reads no such header. Its spec declares no
 //!    header parameters, so the map is removed with the header.
-//! 2. **Path parameters are encoded into the URL.**
-//!    `encode_path(&x.to_string())` becomes `x.to_path_segment()`, which
-//!    percent-encodes with the same set while the URL is formatted. The
-//!    method resolves as `to_string()` did (`crate::support::ToPathSegment`
-//!    is implemented for every `Display` type, like `ToString`), and is
-//!    imported into each module where it is used.
+//! 2. **Path parameters are checked, then encoded into the URL.**
+//!    `encode_path(&x.to_string())` becomes
+//!    `x.to_path_segment("x").map_err(Error::InvalidRequest)?`, which refuses
+//!    a value that would change the path's shape (empty, or a dot segment
+//!    such as `..` or `%2e%2e`), naming the parameter, before the request is
+//!    built, and otherwise percent-encodes it while the URL is formatted,
+//!    with the same set plus `\`. The parameter's name is the variable's, which
+//!    progenitor names after the spec's parameter; the error takes the path
+//!    of progenitor's own parameter errors (`Error::InvalidRequest`, before
+//!    anything is sent). The method resolves as `to_string()` did
+//!    (`crate::support::ToPathSegment` is implemented for every `Display`
+//!    type, like `ToString`), and is imported into each module where it is
+//!    used.
 //! 3. **Response headers are moved, not cloned.**
 //!    `ResponseValue::{from_response, empty, stream}` become
 //!    `crate::support::{json, empty, stream}`.
@@ -22,11 +29,13 @@
 //! The replacements live in `crates/linkt/src/support.rs`, whose tests check
 //! them against the helpers they replace. The rewrite fails, naming what it
 //! found, if progenitor's output no longer has the shape it expects: every
-//! `send` must lose exactly one `api-version` header, and no `api-version`,
-//! `encode_path` or `ResponseValue::` helper call may remain.
+//! `send` must lose exactly one `api-version` header, every `encode_path`
+//! must encode `&name.to_string()` of a variable `name`, and no
+//! `api-version`, `encode_path` or `ResponseValue::` helper call may remain.
 
 use anyhow::{Result, bail};
 use quote::ToTokens as _;
+use syn::ext::IdentExt as _;
 use syn::punctuated::Punctuated;
 use syn::visit_mut::{self, VisitMut};
 use syn::{Expr, Stmt, Token, parse_quote};
@@ -38,7 +47,7 @@ pub(crate) struct Rewrites {
     pub(crate) sends: usize,
     /// `api-version` headers (with their header maps) removed.
     pub(crate) api_version_headers: usize,
-    /// Path parameters now encoded by `to_path_segment`.
+    /// Path parameters now checked and encoded by `to_path_segment`.
     pub(crate) path_segments: usize,
     /// Response decoders now taken from `crate::support`.
     pub(crate) decoders: usize,
@@ -179,7 +188,8 @@ impl VisitMut for Visitor {
     }
 }
 
-/// `encode_path(&x.to_string())` → `x.to_path_segment()`.
+/// `encode_path(&x.to_string())` →
+/// `x.to_path_segment("x").map_err(Error::InvalidRequest)?`.
 fn path_segment(arg: &Expr) -> Result<Option<Expr>, String> {
     let Expr::Call(call) = arg else {
         return Ok(None);
@@ -192,7 +202,7 @@ fn path_segment(arg: &Expr) -> Result<Option<Expr>, String> {
     }
     let unexpected = || {
         format!(
-            "`{}` is not `encode_path(&value.to_string())`",
+            "`{}` is not `encode_path(&name.to_string())` of a variable `name`",
             arg.to_token_stream()
         )
     };
@@ -205,8 +215,22 @@ fn path_segment(arg: &Expr) -> Result<Option<Expr>, String> {
     if to_string.method != "to_string" || !to_string.args.is_empty() {
         return Err(unexpected());
     }
-    let value = &to_string.receiver;
-    Ok(Some(parse_quote!(#value.to_path_segment())))
+    // The variable, to name the parameter in the error: progenitor binds
+    // each path parameter to a local named after it.
+    let Expr::Path(variable) = &*to_string.receiver else {
+        return Err(unexpected());
+    };
+    let Some(ident) = variable
+        .path
+        .get_ident()
+        .filter(|_| variable.qself.is_none())
+    else {
+        return Err(unexpected());
+    };
+    let name = ident.unraw().to_string();
+    Ok(Some(parse_quote!(
+        #ident.to_path_segment(#name).map_err(Error::InvalidRequest)?
+    )))
 }
 
 /// Removes `let mut header_map = HeaderMap::with_capacity(..);`, its one
@@ -352,7 +376,7 @@ mod tests {
             assert!(!out.contains(gone), "`{gone}` left in {out}");
         }
         for present in [
-            "icp_id . to_path_segment ()",
+            "icp_id . to_path_segment (\"icp_id\") . map_err (Error :: InvalidRequest) ?",
             "use crate :: support :: ToPathSegment as _ ;",
             "crate :: support :: json (response) . await",
             "crate :: support :: empty (response)",
@@ -388,9 +412,49 @@ mod tests {
             .expect_err("an unexpected shape")
             .to_string();
         assert!(
-            err.contains("is not `encode_path(&value.to_string())`"),
+            err.contains("is not `encode_path(&name.to_string())` of a variable `name`"),
             "{err}"
         );
+    }
+
+    #[test]
+    fn a_path_parameter_that_is_not_a_variable_is_refused() {
+        // The check names the parameter after the variable; an expression
+        // has no name to give.
+        for form in [
+            "encode_path(&self.icp_id.to_string())",
+            "encode_path(&icp_id.as_str().to_string())",
+            "encode_path(&<T>::icp_id.to_string())",
+        ] {
+            let source = send_source("").replace("encode_path(&icp_id.to_string())", form);
+            let mut file: syn::File = syn::parse_str(&source).expect("valid Rust");
+            let err = rewrite(&mut file)
+                .expect_err("an unexpected shape")
+                .to_string();
+            assert!(
+                err.contains("of a variable `name`") && err.contains("encode_path"),
+                "{form}: {err}"
+            );
+        }
+    }
+
+    #[test]
+    fn each_path_parameter_is_checked_under_its_own_name() {
+        let source = send_source("").replace(
+            "format!(\"{}/v1/icp/{}\", client.baseurl, encode_path(&icp_id.to_string()),)",
+            "format!(\"{}/v1/sheet/{}/entity/{}\", client.baseurl, \
+             encode_path(&sheet_id.to_string()), encode_path(&r#type.to_string()),)",
+        );
+        let mut file: syn::File = syn::parse_str(&source).expect("valid Rust");
+        let rewrites = rewrite(&mut file).expect("the expected shape");
+        assert_eq!(rewrites.path_segments, 2);
+        let out = file.to_token_stream().to_string();
+        for present in [
+            "sheet_id . to_path_segment (\"sheet_id\") . map_err (Error :: InvalidRequest) ?",
+            "r#type . to_path_segment (\"type\") . map_err (Error :: InvalidRequest) ?",
+        ] {
+            assert!(out.contains(present), "`{present}` missing from {out}");
+        }
     }
 
     #[test]

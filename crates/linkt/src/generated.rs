@@ -15263,7 +15263,10 @@ pub mod builder {
         pub async fn send(self) -> Result<ResponseValue<types::IcpResponse>, Error<()>> {
             let Self { client, icp_id } = self;
             let icp_id = icp_id.map_err(Error::InvalidRequest)?;
-            let url = format!("{}/v1/icp/{}", client.baseurl, icp_id.to_path_segment(),);
+            let url = format!(
+                "{}/v1/icp/{}", client.baseurl, icp_id.to_path_segment("icp_id")
+                .map_err(Error::InvalidRequest) ?,
+            );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -15348,7 +15351,10 @@ pub mod builder {
                     types::UpdateIcpRequest::try_from(v).map_err(|e| e.to_string())
                 })
                 .map_err(Error::InvalidRequest)?;
-            let url = format!("{}/v1/icp/{}", client.baseurl, icp_id.to_path_segment(),);
+            let url = format!(
+                "{}/v1/icp/{}", client.baseurl, icp_id.to_path_segment("icp_id")
+                .map_err(Error::InvalidRequest) ?,
+            );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -15403,7 +15409,10 @@ pub mod builder {
         pub async fn send(self) -> Result<ResponseValue<()>, Error<()>> {
             let Self { client, icp_id } = self;
             let icp_id = icp_id.map_err(Error::InvalidRequest)?;
-            let url = format!("{}/v1/icp/{}", client.baseurl, icp_id.to_path_segment(),);
+            let url = format!(
+                "{}/v1/icp/{}", client.baseurl, icp_id.to_path_segment("icp_id")
+                .map_err(Error::InvalidRequest) ?,
+            );
             #[allow(unused_mut)]
             let mut request = client.client.delete(url).build()?;
             let info = OperationInfo {
@@ -15453,7 +15462,8 @@ pub mod builder {
             let Self { client, icp_id } = self;
             let icp_id = icp_id.map_err(Error::InvalidRequest)?;
             let url = format!(
-                "{}/v1/icp/{}/active_runs", client.baseurl, icp_id.to_path_segment(),
+                "{}/v1/icp/{}/active_runs", client.baseurl, icp_id
+                .to_path_segment("icp_id").map_err(Error::InvalidRequest) ?,
             );
             #[allow(unused_mut)]
             let mut request = client
@@ -15714,7 +15724,8 @@ pub mod builder {
             let Self { client, sheet_id } = self;
             let sheet_id = sheet_id.map_err(Error::InvalidRequest)?;
             let url = format!(
-                "{}/v1/sheet/{}", client.baseurl, sheet_id.to_path_segment(),
+                "{}/v1/sheet/{}", client.baseurl, sheet_id.to_path_segment("sheet_id")
+                .map_err(Error::InvalidRequest) ?,
             );
             #[allow(unused_mut)]
             let mut request = client
@@ -15801,7 +15812,8 @@ pub mod builder {
                 })
                 .map_err(Error::InvalidRequest)?;
             let url = format!(
-                "{}/v1/sheet/{}", client.baseurl, sheet_id.to_path_segment(),
+                "{}/v1/sheet/{}", client.baseurl, sheet_id.to_path_segment("sheet_id")
+                .map_err(Error::InvalidRequest) ?,
             );
             #[allow(unused_mut)]
             let mut request = client.client.put(url).json(&body).build()?;
@@ -15850,7 +15862,8 @@ pub mod builder {
             let Self { client, sheet_id } = self;
             let sheet_id = sheet_id.map_err(Error::InvalidRequest)?;
             let url = format!(
-                "{}/v1/sheet/{}", client.baseurl, sheet_id.to_path_segment(),
+                "{}/v1/sheet/{}", client.baseurl, sheet_id.to_path_segment("sheet_id")
+                .map_err(Error::InvalidRequest) ?,
             );
             #[allow(unused_mut)]
             let mut request = client.client.delete(url).build()?;
@@ -15979,7 +15992,8 @@ pub mod builder {
             let Self { client, sheet_id } = self;
             let sheet_id = sheet_id.map_err(Error::InvalidRequest)?;
             let url = format!(
-                "{}/v1/sheet/schema/{}", client.baseurl, sheet_id.to_path_segment(),
+                "{}/v1/sheet/schema/{}", client.baseurl, sheet_id
+                .to_path_segment("sheet_id").map_err(Error::InvalidRequest) ?,
             );
             #[allow(unused_mut)]
             let mut request = client
@@ -16068,7 +16082,8 @@ pub mod builder {
                 })
                 .map_err(Error::InvalidRequest)?;
             let url = format!(
-                "{}/v1/sheet/schema/{}", client.baseurl, sheet_id.to_path_segment(),
+                "{}/v1/sheet/schema/{}", client.baseurl, sheet_id
+                .to_path_segment("sheet_id").map_err(Error::InvalidRequest) ?,
             );
             #[allow(unused_mut)]
             let mut request = client.client.put(url).json(&body).build()?;
@@ -16152,7 +16167,8 @@ pub mod builder {
                 })
                 .map_err(Error::InvalidRequest)?;
             let url = format!(
-                "{}/v1/sheet/schema/{}", client.baseurl, sheet_id.to_path_segment(),
+                "{}/v1/sheet/schema/{}", client.baseurl, sheet_id
+                .to_path_segment("sheet_id").map_err(Error::InvalidRequest) ?,
             );
             #[allow(unused_mut)]
             let mut request = client.client.delete(url).json(&body).build()?;
@@ -16957,7 +16973,8 @@ pub mod builder {
             let Self { client, entity_id } = self;
             let entity_id = entity_id.map_err(Error::InvalidRequest)?;
             let url = format!(
-                "{}/v1/entity/{}", client.baseurl, entity_id.to_path_segment(),
+                "{}/v1/entity/{}", client.baseurl, entity_id.to_path_segment("entity_id")
+                .map_err(Error::InvalidRequest) ?,
             );
             #[allow(unused_mut)]
             let mut request = client
@@ -17046,7 +17063,8 @@ pub mod builder {
                 })
                 .map_err(Error::InvalidRequest)?;
             let url = format!(
-                "{}/v1/entity/{}", client.baseurl, entity_id.to_path_segment(),
+                "{}/v1/entity/{}", client.baseurl, entity_id.to_path_segment("entity_id")
+                .map_err(Error::InvalidRequest) ?,
             );
             #[allow(unused_mut)]
             let mut request = client
@@ -17103,7 +17121,8 @@ pub mod builder {
             let Self { client, entity_id } = self;
             let entity_id = entity_id.map_err(Error::InvalidRequest)?;
             let url = format!(
-                "{}/v1/entity/{}", client.baseurl, entity_id.to_path_segment(),
+                "{}/v1/entity/{}", client.baseurl, entity_id.to_path_segment("entity_id")
+                .map_err(Error::InvalidRequest) ?,
             );
             #[allow(unused_mut)]
             let mut request = client.client.delete(url).build()?;
@@ -17349,7 +17368,8 @@ pub mod builder {
             let Self { client, task_id } = self;
             let task_id = task_id.map_err(Error::InvalidRequest)?;
             let url = format!(
-                "{}/v1/task/{}", client.baseurl, task_id.to_path_segment(),
+                "{}/v1/task/{}", client.baseurl, task_id.to_path_segment("task_id")
+                .map_err(Error::InvalidRequest) ?,
             );
             #[allow(unused_mut)]
             let mut request = client
@@ -17435,7 +17455,8 @@ pub mod builder {
                 })
                 .map_err(Error::InvalidRequest)?;
             let url = format!(
-                "{}/v1/task/{}", client.baseurl, task_id.to_path_segment(),
+                "{}/v1/task/{}", client.baseurl, task_id.to_path_segment("task_id")
+                .map_err(Error::InvalidRequest) ?,
             );
             #[allow(unused_mut)]
             let mut request = client.client.put(url).json(&body).build()?;
@@ -17483,7 +17504,8 @@ pub mod builder {
             let Self { client, task_id } = self;
             let task_id = task_id.map_err(Error::InvalidRequest)?;
             let url = format!(
-                "{}/v1/task/{}", client.baseurl, task_id.to_path_segment(),
+                "{}/v1/task/{}", client.baseurl, task_id.to_path_segment("task_id")
+                .map_err(Error::InvalidRequest) ?,
             );
             #[allow(unused_mut)]
             let mut request = client.client.delete(url).build()?;
@@ -17564,7 +17586,8 @@ pub mod builder {
                 })
                 .map_err(Error::InvalidRequest)?;
             let url = format!(
-                "{}/v1/task/{}/execute", client.baseurl, task_id.to_path_segment(),
+                "{}/v1/task/{}/execute", client.baseurl, task_id
+                .to_path_segment("task_id").map_err(Error::InvalidRequest) ?,
             );
             #[allow(unused_mut)]
             let mut request = client
@@ -17884,7 +17907,8 @@ pub mod builder {
             let Self { client, signal_id } = self;
             let signal_id = signal_id.map_err(Error::InvalidRequest)?;
             let url = format!(
-                "{}/v1/signal/{}", client.baseurl, signal_id.to_path_segment(),
+                "{}/v1/signal/{}", client.baseurl, signal_id.to_path_segment("signal_id")
+                .map_err(Error::InvalidRequest) ?,
             );
             #[allow(unused_mut)]
             let mut request = client
@@ -18324,7 +18348,10 @@ pub mod builder {
         ) -> Result<ResponseValue<types::RunRetrieveResponse>, Error<()>> {
             let Self { client, run_id } = self;
             let run_id = run_id.map_err(Error::InvalidRequest)?;
-            let url = format!("{}/v1/run/{}", client.baseurl, run_id.to_path_segment(),);
+            let url = format!(
+                "{}/v1/run/{}", client.baseurl, run_id.to_path_segment("run_id")
+                .map_err(Error::InvalidRequest) ?,
+            );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -18377,7 +18404,10 @@ pub mod builder {
         pub async fn send(self) -> Result<ResponseValue<()>, Error<()>> {
             let Self { client, run_id } = self;
             let run_id = run_id.map_err(Error::InvalidRequest)?;
-            let url = format!("{}/v1/run/{}", client.baseurl, run_id.to_path_segment(),);
+            let url = format!(
+                "{}/v1/run/{}", client.baseurl, run_id.to_path_segment("run_id")
+                .map_err(Error::InvalidRequest) ?,
+            );
             #[allow(unused_mut)]
             let mut request = client.client.delete(url).build()?;
             let info = OperationInfo {
@@ -18424,7 +18454,8 @@ pub mod builder {
             let Self { client, run_id } = self;
             let run_id = run_id.map_err(Error::InvalidRequest)?;
             let url = format!(
-                "{}/v1/run/{}/cancel", client.baseurl, run_id.to_path_segment(),
+                "{}/v1/run/{}/cancel", client.baseurl, run_id.to_path_segment("run_id")
+                .map_err(Error::InvalidRequest) ?,
             );
             #[allow(unused_mut)]
             let mut request = client.client.post(url).build()?;
@@ -18534,7 +18565,8 @@ pub mod builder {
             let offset = offset.map_err(Error::InvalidRequest)?;
             let state = state.map_err(Error::InvalidRequest)?;
             let url = format!(
-                "{}/v1/run/{}/queue", client.baseurl, run_id.to_path_segment(),
+                "{}/v1/run/{}/queue", client.baseurl, run_id.to_path_segment("run_id")
+                .map_err(Error::InvalidRequest) ?,
             );
             #[allow(unused_mut)]
             let mut request = client
@@ -18839,7 +18871,8 @@ pub mod builder {
             let Self { client, schedule_id } = self;
             let schedule_id = schedule_id.map_err(Error::InvalidRequest)?;
             let url = format!(
-                "{}/v1/schedule/{}", client.baseurl, schedule_id.to_path_segment(),
+                "{}/v1/schedule/{}", client.baseurl, schedule_id
+                .to_path_segment("schedule_id").map_err(Error::InvalidRequest) ?,
             );
             #[allow(unused_mut)]
             let mut request = client
@@ -18895,7 +18928,8 @@ pub mod builder {
             let Self { client, schedule_id } = self;
             let schedule_id = schedule_id.map_err(Error::InvalidRequest)?;
             let url = format!(
-                "{}/v1/schedule/{}", client.baseurl, schedule_id.to_path_segment(),
+                "{}/v1/schedule/{}", client.baseurl, schedule_id
+                .to_path_segment("schedule_id").map_err(Error::InvalidRequest) ?,
             );
             #[allow(unused_mut)]
             let mut request = client.client.delete(url).build()?;
@@ -18979,7 +19013,8 @@ pub mod builder {
                 })
                 .map_err(Error::InvalidRequest)?;
             let url = format!(
-                "{}/v1/schedule/{}", client.baseurl, schedule_id.to_path_segment(),
+                "{}/v1/schedule/{}", client.baseurl, schedule_id
+                .to_path_segment("schedule_id").map_err(Error::InvalidRequest) ?,
             );
             #[allow(unused_mut)]
             let mut request = client
@@ -19174,7 +19209,8 @@ pub mod builder {
             let Self { client, file_id } = self;
             let file_id = file_id.map_err(Error::InvalidRequest)?;
             let url = format!(
-                "{}/v1/files/{}", client.baseurl, file_id.to_path_segment(),
+                "{}/v1/files/{}", client.baseurl, file_id.to_path_segment("file_id")
+                .map_err(Error::InvalidRequest) ?,
             );
             #[allow(unused_mut)]
             let mut request = client

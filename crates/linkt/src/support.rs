@@ -7,12 +7,38 @@
 //!
 //! * [`ToPathSegment`] percent-encodes a path parameter straight into the
 //!   URL being formatted, with `progenitor_client::encode_path`'s character
-//!   set, instead of through two intermediate `String`s;
+//!   set plus `\`, instead of through two intermediate `String`s. It first
+//!   refuses a value that would not be one path segment of its own (see
+//!   below), which `encode_path` lets through;
 //! * [`json`], [`empty`] and [`stream`] move the response's headers into the
 //!   [`ResponseValue`] instead of cloning them from a response that is dropped
 //!   right after.
 //!
-//! The tests below check each against the helper it replaces.
+//! # A path parameter is one segment
+//!
+//! Percent-encoding `/` keeps an id from adding segments, but two kinds of
+//! value change the path's shape anyway, because the URL parser rewrites the
+//! path after the value is in it:
+//!
+//! * an empty value, `.` and `..` (dot segments: `DELETE /v1/icp/..` is
+//!   resolved to `DELETE /v1/`). The WHATWG URL rules also read `%2e` as a
+//!   dot, so `%2e`, `.%2e`, `%2e.` and `%2e%2e`, in any case, are dot
+//!   segments too. This encoding turns their `%` into `%25`, which defuses
+//!   them here, but a server or proxy that decodes the path twice would see
+//!   a dot segment, and no Linkt id looks like one. All of these are refused
+//!   with an error naming the parameter, before anything is sent; the
+//!   generated code returns it as `progenitor_client::Error::InvalidRequest`,
+//!   which `linkt::Error` maps to [`ErrorKind::InvalidRequest`].
+//! * `\`, which the URL parser reads as `/` in an `http(s)` URL. It is
+//!   percent-encoded (`%5C`), the one byte this set adds to `encode_path`'s.
+//!
+//! Every other value is accepted and becomes exactly one segment, which
+//! percent-decodes to the value.
+//!
+//! The tests below check each helper against the one it replaces, and the
+//! segments against the URL parser reqwest uses.
+//!
+//! [`ErrorKind::InvalidRequest`]: linkt_error::ErrorKind::InvalidRequest
 
 use std::fmt;
 use std::future::Future;
@@ -22,8 +48,9 @@ use progenitor_client::{ByteStream, Error, ResponseValue};
 use serde::de::DeserializeOwned;
 
 /// The printable ASCII bytes a path segment percent-encodes, besides
-/// controls: `progenitor_client`'s set.
-const ENCODED_PUNCTUATION: &[u8] = b" \"#<>?`{}/%";
+/// controls: `progenitor_client`'s set, and `\` (a separator to the URL
+/// parser).
+const ENCODED_PUNCTUATION: &[u8] = b" \"#<>?`{}/%\\";
 
 /// Controls, [`ENCODED_PUNCTUATION`] and (by `utf8_percent_encode`) every
 /// non-ASCII byte are encoded.
@@ -55,23 +82,77 @@ const KEPT: [bool; 256] = {
 };
 
 /// A path parameter, displayed percent-encoded as one path segment.
+///
+/// Built by [`ToPathSegment::to_path_segment`], which checks the value first.
 #[derive(Debug, Clone, Copy)]
-pub(crate) struct PathSegment<'a, T: ?Sized>(pub(crate) &'a T);
+pub(crate) struct PathSegment<'a, T: ?Sized>(&'a T);
 
-/// `value.to_path_segment()` in place of `encode_path(&value.to_string())`.
+/// `value.to_path_segment("name")` in place of
+/// `encode_path(&value.to_string())`.
 ///
 /// Implemented for every `Display` type, as `ToString` is, so a method call
 /// resolves to the same `Display` impl that `to_string()` did (through
 /// `Deref` for the generated string newtypes).
 pub(crate) trait ToPathSegment {
-    /// This value as one percent-encoded path segment.
-    fn to_path_segment(&self) -> PathSegment<'_, Self>;
+    /// This value as one percent-encoded path segment, or, when it would
+    /// change the path's shape (empty, or a dot segment), the message of the
+    /// error that refuses it, naming the parameter `name`.
+    fn to_path_segment(&self, name: &str) -> Result<PathSegment<'_, Self>, String>;
 }
 
 impl<T: fmt::Display + ?Sized> ToPathSegment for T {
-    fn to_path_segment(&self) -> PathSegment<'_, Self> {
-        PathSegment(self)
+    fn to_path_segment(&self, name: &str) -> Result<PathSegment<'_, Self>, String> {
+        let mut head = Head::default();
+        // `Head` never fails; an error is the value's own and is reported by
+        // the formatting of the URL, as it was for `to_string()`.
+        let _ = fmt::write(&mut head, format_args!("{self}"));
+        match head.value() {
+            Some(b"") => Err(format!(
+                "path parameter `{name}` may not be empty (an empty segment would change the path)"
+            )),
+            Some(value) if is_dot_segment(value) => Err(format!(
+                "path parameter `{name}` may not be `{}` (a dot segment would change the path)",
+                String::from_utf8_lossy(value)
+            )),
+            _ => Ok(PathSegment(self)),
+        }
     }
+}
+
+/// The longest spelling of a dot segment: `%2e%2e`.
+const LONGEST_DOT_SEGMENT: usize = 6;
+
+/// What a value displays as, when it is short enough to be a dot segment:
+/// the check formats the value without allocating.
+#[derive(Default)]
+struct Head {
+    len: usize,
+    bytes: [u8; LONGEST_DOT_SEGMENT],
+}
+
+impl Head {
+    /// The whole value, if it is at most [`LONGEST_DOT_SEGMENT`] bytes.
+    fn value(&self) -> Option<&[u8]> {
+        self.bytes.get(..self.len)
+    }
+}
+
+impl fmt::Write for Head {
+    fn write_str(&mut self, s: &str) -> fmt::Result {
+        if let Some(room) = self.bytes.get_mut(self.len..) {
+            let n = room.len().min(s.len());
+            room[..n].copy_from_slice(&s.as_bytes()[..n]);
+        }
+        self.len = self.len.saturating_add(s.len());
+        Ok(())
+    }
+}
+
+/// Whether `value` is `.` or `..`, each dot possibly spelled `%2e` or `%2E`:
+/// what the WHATWG URL parser treats as a dot segment.
+fn is_dot_segment(value: &[u8]) -> bool {
+    let dot = |s: &[u8]| s == b"." || s.eq_ignore_ascii_case(b"%2e");
+    dot(value) || (1..value.len()).any(|i| dot(&value[..i]) && dot(&value[i..]))
 }
 
 impl<T: fmt::Display + ?Sized> fmt::Display for PathSegment<'_, T> {
@@ -147,27 +228,62 @@ mod tests {
         }
     }
 
+    /// What `progenitor_client::encode_path` gives, with `\` encoded too.
+    fn progenitor_encoding(value: &str) -> String {
+        progenitor_client::encode_path(value).replace('\\', "%5C")
+    }
+
+    /// `value` as a path segment, for a value that is one.
+    fn segment(value: &str) -> String {
+        value
+            .to_path_segment("id")
+            .expect("a value that is one segment")
+            .to_string()
+    }
+
+    /// The values that would change the path's shape, listed rather than
+    /// computed, lower-cased.
+    const REFUSED: [&str; 7] = ["", ".", "..", "%2e", ".%2e", "%2e.", "%2e%2e"];
+
+    /// A dot segment: one or two dots, each `.`, `%2e` or `%2E`.
+    fn dot_segment() -> impl Strategy<Value = String> {
+        proptest::collection::vec(prop_oneof![Just("."), Just("%2e"), Just("%2E")], 1..=2)
+            .prop_map(|dots| dots.concat())
+    }
+
+    /// Checks that `value` went into a URL as exactly one segment that
+    /// decodes back to it, as reqwest's URL parser reads it.
+    fn assert_one_segment(value: &str) -> Result<(), TestCaseError> {
+        let encoded = segment(value);
+        prop_assert!(
+            !encoded.contains('/') && !encoded.contains('\\'),
+            "{encoded}"
+        );
+        let url = reqwest::Url::parse(&format!("http://127.0.0.1/v1/icp/{encoded}/active_runs"))
+            .map_err(|e| TestCaseError::fail(format!("{encoded}: {e}")))?;
+        let segments: Vec<&str> = url.path_segments().into_iter().flatten().collect();
+        prop_assert_eq!(&segments, &["v1", "icp", encoded.as_str(), "active_runs"]);
+        let decoded = percent_encoding::percent_decode_str(segments[2]).decode_utf8_lossy();
+        prop_assert_eq!(decoded.as_ref(), value);
+        Ok(())
+    }
+
     proptest! {
         #[test]
         fn a_path_segment_is_encoded_as_progenitor_encodes_it(value in any::<String>()) {
-            prop_assert_eq!(
-                PathSegment(value.as_str()).to_string(),
-                progenitor_client::encode_path(&value)
-            );
+            prop_assert_eq!(PathSegment(value.as_str()).to_string(), progenitor_encoding(&value));
         }
 
         #[test]
         fn an_ascii_path_segment_is_encoded_as_progenitor_encodes_it(value in "[\\x00-\\x7f]{0,40}") {
             // Controls, punctuation and the bytes next to the encoded ones.
-            prop_assert_eq!(
-                PathSegment(value.as_str()).to_string(),
-                progenitor_client::encode_path(&value)
-            );
+            prop_assert_eq!(PathSegment(value.as_str()).to_string(), progenitor_encoding(&value));
         }
 
         #[test]
-        fn an_id_is_left_as_it_is(value in "[0-9A-Za-z_.~:@!$&'()*+,;=-]{0,40}") {
-            prop_assert_eq!(PathSegment(value.as_str()).to_string(), value.clone());
+        fn an_id_is_left_as_it_is(value in "[0-9A-Za-z_.~:@!$&'()*+,;=-]{1,40}") {
+            prop_assume!(value != "." && value != "..");
+            prop_assert_eq!(segment(&value), value.clone());
             prop_assert_eq!(progenitor_client::encode_path(&value), value);
         }
 
@@ -178,8 +294,41 @@ mod tests {
             let whole = parts.concat();
             prop_assert_eq!(
                 PathSegment(&Chunked(parts)).to_string(),
-                progenitor_client::encode_path(&whole)
+                progenitor_encoding(&whole)
             );
+        }
+
+        #[test]
+        fn a_dot_segment_in_any_spelling_is_refused_naming_the_parameter(value in dot_segment()) {
+            let err = value.to_path_segment("icp_id").expect_err("a dot segment");
+            prop_assert_eq!(
+                err,
+                format!("path parameter `icp_id` may not be `{value}` (a dot segment would change the path)")
+            );
+        }
+
+        #[test]
+        fn a_dot_segment_written_in_chunks_is_refused(value in dot_segment(), cut in 0usize..7) {
+            let cut = cut.min(value.len());
+            let chunked = Chunked(vec![value[..cut].to_owned(), value[cut..].to_owned()]);
+            prop_assert!(chunked.to_path_segment("icp_id").is_err());
+        }
+
+        #[test]
+        fn any_other_value_is_one_segment(value in any::<String>()) {
+            prop_assume!(!REFUSED.contains(&value.to_ascii_lowercase().as_str()));
+            assert_one_segment(&value)?;
+        }
+
+        #[test]
+        fn any_other_value_of_dots_percents_and_separators_is_one_segment(
+            value in "[.%2eE/\\\\ ?#a]{0,8}"
+        ) {
+            if REFUSED.contains(&value.to_ascii_lowercase().as_str()) {
+                prop_assert!(value.to_path_segment("id").is_err(), "{value:?} was accepted");
+            } else {
+                assert_one_segment(&value)?;
+            }
         }
     }
 
@@ -198,21 +347,49 @@ mod tests {
     #[test]
     fn a_string_newtype_is_encoded_through_deref_as_to_string_formats_it() {
         let id = Newtype("65f0/a b".to_owned());
-        assert_eq!(
-            id.to_path_segment().to_string(),
-            progenitor_client::encode_path(&id.to_string())
-        );
-        assert_eq!(id.to_path_segment().to_string(), "65f0%2Fa%20b");
+        let encoded = id
+            .to_path_segment("run_id")
+            .expect("one segment")
+            .to_string();
+        assert_eq!(encoded, progenitor_client::encode_path(&id.to_string()));
+        assert_eq!(encoded, "65f0%2Fa%20b");
+        let dots = Newtype("..".to_owned());
+        assert!(dots.to_path_segment("run_id").is_err());
     }
 
     #[test]
     fn reserved_and_non_ascii_characters_are_escaped() {
         assert_eq!(
-            PathSegment("a/b c%d?e#f{g}").to_string(),
-            "a%2Fb%20c%25d%3Fe%23f%7Bg%7D"
+            PathSegment("a/b c%d?e#f{g}\\h").to_string(),
+            "a%2Fb%20c%25d%3Fe%23f%7Bg%7D%5Ch"
         );
         assert_eq!(PathSegment("é").to_string(), "%C3%A9");
         assert_eq!(PathSegment(&42_u32).to_string(), "42");
+    }
+
+    #[test]
+    fn empty_and_dot_values_are_refused_and_longer_dots_are_not() {
+        assert_eq!(
+            "".to_path_segment("entity_id").map(|s| s.to_string()),
+            Err("path parameter `entity_id` may not be empty (an empty segment would change the path)".to_owned())
+        );
+        for refused in [".", "..", "%2e", "%2E", ".%2e", "%2E.", "%2e%2E", "%2E%2E"] {
+            assert!(refused.to_path_segment("icp_id").is_err(), "{refused}");
+        }
+        for kept in [
+            "...",
+            "%2e%2e%2e",
+            ". .",
+            "a..",
+            "..a",
+            "%2f",
+            "%2e%2",
+            "%252e",
+            " .",
+        ] {
+            assert_one_segment(kept).expect(kept);
+        }
+        assert_eq!(segment("%2e%2e%2e"), "%252e%252e%252e");
     }
 
     fn response(status: u16, body: &'static str) -> reqwest::Response {

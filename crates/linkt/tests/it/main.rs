@@ -6,6 +6,7 @@ mod errors;
 mod evolution;
 mod limits;
 mod operations;
+mod paths;
 mod retries;
 mod secrets;
 mod wire;
