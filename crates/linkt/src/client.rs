@@ -3,6 +3,12 @@
 //! Everything here ends up in [`ClientState`], the generated client's inner
 //! value, which the hooks in `hooks.rs` read on every call. Nothing in this
 //! module knows about individual operations.
+//!
+//! The `reqwest::Client` built here follows no redirect: a 3xx reaches the
+//! hooks, which make it an error naming its target, so the key is only ever
+//! sent to the configured origin. A client the user supplies keeps its own
+//! redirect policy; the hooks then fail any call whose response came from
+//! another URL than the request's (see [`ClientBuilder::reqwest_client`]).
 
 use std::fmt;
 use std::future::Future;
@@ -38,6 +44,10 @@ pub struct ClientState {
     pub(crate) limiter: Option<RateLimiter>,
     pub(crate) sleep: SleepFn,
     pub(crate) last_rate_limit: Arc<Mutex<Option<RateLimit>>>,
+    /// Whether the `reqwest::Client` is the user's, whose redirect policy
+    /// may follow redirects: the hooks then compare each response's URL with
+    /// its request's.
+    pub(crate) check_followed_redirects: bool,
 }
 
 impl fmt::Debug for ClientState {
@@ -94,6 +104,10 @@ impl Client {
 /// - retries: [`RetryPolicy::default()`] (2 retries, exponential backoff with
 ///   jitter, non-idempotent requests retried only when provably not processed);
 /// - no client-side rate limiting;
+/// - no redirects followed: a 3xx response is an error
+///   ([`ErrorKind::UnexpectedStatus`](crate::ErrorKind::UnexpectedStatus),
+///   with its status) whose message names the `Location` without userinfo,
+///   query or fragment; it is never retried;
 /// - `User-Agent: linkt-rust/<version>`.
 #[must_use]
 pub struct ClientBuilder {
@@ -219,6 +233,23 @@ impl ClientBuilder {
     /// Use this `reqwest::Client` (its own timeouts, proxies, TLS) instead of
     /// building one. The key, user agent and default headers are still added
     /// to every request.
+    ///
+    /// # Redirects
+    ///
+    /// The key goes wherever this client's redirect policy sends the request:
+    /// reqwest's default policy follows up to 10 redirects, to any host and
+    /// over plain `http://`; when the origin changes it removes
+    /// `Authorization` and cookies, never `x-api-key`; and it replays a
+    /// `POST` answered 301, 302 or 303 as a `GET`. This builder cannot
+    /// change that policy, so build the client with
+    /// `.redirect(reqwest::redirect::Policy::none())`: a 3xx is then the same
+    /// error as with the default client.
+    ///
+    /// The hooks check what they can after the fact: a call whose response
+    /// comes from another URL than its request's (a redirect was followed)
+    /// fails with [`ErrorKind::InvalidRequest`](crate::ErrorKind::InvalidRequest)
+    /// naming that URL, instead of returning the redirected answer, and is not
+    /// retried. By then the request, and the key, have reached that URL.
     pub fn reqwest_client(mut self, client: reqwest::Client) -> Self {
         self.http = Some(client);
         self
@@ -248,6 +279,7 @@ impl ClientBuilder {
             self.config.build()
         }?;
 
+        let check_followed_redirects = self.http.is_some();
         let http = match self.http {
             Some(http) => http,
             None => build_http(self.timeout, self.connect_timeout)?,
@@ -262,6 +294,7 @@ impl ClientBuilder {
                 .sleep
                 .unwrap_or_else(|| Arc::new(|d| Box::pin(tokio::time::sleep(d)))),
             last_rate_limit: Arc::default(),
+            check_followed_redirects,
         };
         Ok(Client::new_with_client(config.base_url(), http, state))
     }
@@ -274,6 +307,11 @@ fn build_http(timeout: Duration, connect_timeout: Duration) -> Result<reqwest::C
         .timeout(timeout)
         .connect_timeout(connect_timeout)
         .pool_max_idle_per_host(20)
+        // The API does not redirect. Following would send the key to wherever
+        // a `Location` points (reqwest removes `Authorization`, not
+        // `x-api-key`) and replay a `POST` answered 302 as a `GET`; the
+        // hooks make a 3xx an error naming its target instead.
+        .redirect(reqwest::redirect::Policy::none())
         // Retries are the `exec` hook's. reqwest's own layer (HTTP/2 protocol
         // NACKs, which this HTTP/1.1 build never sees) would still copy every
         // request in case it retried; with no retries allowed it copies none.

@@ -9,7 +9,15 @@
 //!   calls with the optional rate limiter, records a tracing span per call and
 //!   an event per retry, and buffers the body of a failed response into a
 //!   [`ResponseRecord`] so that `linkt::Error::from` can map it synchronously,
-//!   with the operation id and the attempt count.
+//!   with the operation id and the attempt count;
+//! * a redirect is a failure: the client's own `reqwest::Client` follows
+//!   none, so a 3xx arrives here, is never retried (whatever
+//!   `x-should-retry` says) and is recorded with a note naming its target
+//!   (without userinfo, query or fragment) in place of its body, which is
+//!   what `linkt::Error` shows as its message, and without `x-should-retry`.
+//!   A `reqwest::Client` supplied by the user may follow redirects itself:
+//!   `attempt` marks a response whose URL is not its request's, which is not
+//!   retried either, and `post` fails the call naming that URL.
 //!
 //! Every call goes through here, so the success path is kept short: one copy
 //! of the request for retries, no retry-loop set-up, no span work without a
@@ -24,10 +32,11 @@ use std::time::{Duration, Instant, SystemTime};
 
 use futures::future::Either;
 use http::HeaderValue;
-use http::header::{CONTENT_TYPE, USER_AGENT};
+use http::header::{CONTENT_TYPE, LOCATION, USER_AGENT};
 use linkt_backoff::{Env, FirstAttempt, Outcome, RateLimit, RetryEvent, TransportFailure};
 use linkt_error::ResponseRecord;
 use progenitor_client::{ClientHooks, ClientInfo, OperationInfo};
+use reqwest::Url;
 use tracing::Instrument as _;
 use tracing::field::Empty;
 
@@ -62,6 +71,27 @@ impl ClientHooks<ClientState> for Client {
             *request.body_mut() = Some(body.into());
         }
         Ok(())
+    }
+
+    /// Fails a call whose response a user-supplied `reqwest::Client` got by
+    /// following a redirect (marked by `attempt`), rather than return that
+    /// response as the call's answer.
+    async fn post<E>(
+        &self,
+        result: &reqwest::Result<reqwest::Response>,
+        info: &OperationInfo,
+    ) -> Result<(), progenitor_client::Error<E>> {
+        match result {
+            Ok(response) if followed_redirect(response) => {
+                Err(progenitor_client::Error::Custom(format!(
+                    "{}: the reqwest client given to ClientBuilder::reqwest_client followed a \
+                     redirect to {}; build it with redirect(reqwest::redirect::Policy::none())",
+                    info.operation_id,
+                    shown_url(response.url()),
+                )))
+            }
+            _ => Ok(()),
+        }
     }
 
     // Not an `async fn`: the span and the retry copy are made before the
@@ -137,7 +167,11 @@ impl Client {
                 }
             }
             match value {
-                Ok(response) if response.status().is_success() => Ok(response),
+                // A followed redirect is failed by `post`, which needs the
+                // mark that `record_failure` would not keep.
+                Ok(response) if response.status().is_success() || followed_redirect(&response) => {
+                    Ok(response)
+                }
                 Ok(response) => Box::pin(record_failure(response, operation_id, attempts)).await,
                 Err(err) => {
                     tracing::debug!(attempts, error = %err, "request failed");
@@ -167,6 +201,11 @@ impl Client {
             },
             |number| self.attempt(replayable.request(number)),
             |result| match result {
+                // Repeating a redirect gets the same redirect, whatever its
+                // headers say: a failure repeating cannot fix.
+                Ok(response) if is_redirect(response) => {
+                    Outcome::Transport(TransportFailure::Other)
+                }
                 Ok(response) => Outcome::Response {
                     status: response.status(),
                     headers: response.headers(),
@@ -187,15 +226,21 @@ impl Client {
     }
 
     /// One attempt: wait for the rate limiter, send, remember rate-limit
-    /// headers. The limiter is asked when the attempt is made (the future is
-    /// created just before it is awaited). Without a wait the request is
-    /// handed to reqwest at once, so the future holds reqwest's small one and
-    /// not the request; a request that waits is boxed meanwhile.
+    /// headers and, with a user-supplied `reqwest::Client`, mark a response
+    /// that came from another URL than the request's. The limiter is asked
+    /// when the attempt is made (the future is created just before it is
+    /// awaited). Without a wait the request is handed to reqwest at once, so
+    /// the future holds reqwest's small one and not the request; a request
+    /// that waits is boxed meanwhile.
     fn attempt(
         &self,
         request: reqwest::Request,
     ) -> impl Future<Output = reqwest::Result<reqwest::Response>> + Send + '_ {
         let state = self.inner();
+        // Boxed: the future of every attempt carries it.
+        let sent_to = state
+            .check_followed_redirects
+            .then(|| Box::new(request.url().clone()));
         let pause = state
             .limiter
             .as_ref()
@@ -216,7 +261,12 @@ impl Client {
             }
         };
         async move {
-            let response = sending.await?;
+            let mut response = sending.await?;
+            if let Some(sent_to) = sent_to
+                && !same_resource(&sent_to, response.url())
+            {
+                response.extensions_mut().insert(FollowedRedirect);
+            }
             if let Some(rate_limit) = RateLimit::from_headers(response.headers(), SystemTime::now())
             {
                 if let Some(limiter) = &state.limiter {
@@ -332,8 +382,68 @@ fn transport_failure(err: &reqwest::Error) -> TransportFailure {
     }
 }
 
+/// Marks a response that a user-supplied `reqwest::Client` got by following
+/// a redirect.
+#[derive(Clone, Copy, Debug)]
+struct FollowedRedirect;
+
+fn followed_redirect(response: &reqwest::Response) -> bool {
+    response.extensions().get::<FollowedRedirect>().is_some()
+}
+
+/// A 3xx, or a response got by following one: never retried.
+fn is_redirect(response: &reqwest::Response) -> bool {
+    response.status().is_redirection() || followed_redirect(response)
+}
+
+/// Whether a response from `received` answers a request to `sent`: the
+/// same scheme, host, port, path and query (reqwest sets a response's URL
+/// to the last one it requested).
+fn same_resource(sent: &Url, received: &Url) -> bool {
+    sent.scheme() == received.scheme()
+        && sent.host_str() == received.host_str()
+        && sent.port_or_known_default() == received.port_or_known_default()
+        && sent.path() == received.path()
+        && sent.query() == received.query()
+}
+
+/// A URL as an error shows it: scheme, host, port and path, without the
+/// userinfo, query and fragment that may hold secrets; `scheme:…` for a
+/// URL that is not `http` or `https`.
+fn shown_url(url: &Url) -> String {
+    if !matches!(url.scheme(), "http" | "https") {
+        return format!("{}:…", url.scheme());
+    }
+    let mut url = url.clone();
+    // Cannot fail for http(s).
+    let _ = url.set_username("");
+    let _ = url.set_password(None);
+    url.set_query(None);
+    url.set_fragment(None);
+    url.into()
+}
+
+/// What a 3xx response to a request for `from` is recorded with in place
+/// of its body: `redirect to <target> not followed`, the target resolved
+/// against `from` and shown by [`shown_url`].
+fn redirect_note(from: &Url, location: Option<&HeaderValue>) -> String {
+    let Some(location) = location else {
+        return "redirect without a location not followed".to_owned();
+    };
+    match std::str::from_utf8(location.as_bytes())
+        .ok()
+        .and_then(|location| from.join(location.trim()).ok())
+    {
+        Some(target) => format!("redirect to {} not followed", shown_url(&target)),
+        None => "redirect to an invalid location not followed".to_owned(),
+    }
+}
+
 /// Buffers a failed response's body and re-creates the response with a
-/// [`ResponseRecord`] for `linkt::Error::from`.
+/// [`ResponseRecord`] for `linkt::Error::from`. A 3xx is recorded with
+/// [`redirect_note`] for a body (not read from the server), so the error's
+/// message names where it pointed, and without `x-should-retry`, so that
+/// `Error::is_retryable` agrees with the hooks: a redirect is not retried.
 async fn record_failure(
     response: reqwest::Response,
     operation_id: &'static str,
@@ -341,8 +451,13 @@ async fn record_failure(
 ) -> reqwest::Result<reqwest::Response> {
     let status = response.status();
     let version = response.version();
-    let headers = response.headers().clone();
-    let body = response.bytes().await?;
+    let mut headers = response.headers().clone();
+    let body = if status.is_redirection() {
+        headers.remove(linkt_backoff::X_SHOULD_RETRY);
+        bytes::Bytes::from(redirect_note(response.url(), headers.get(LOCATION)))
+    } else {
+        response.bytes().await?
+    };
     let mut rebuilt = http::Response::new(body.clone());
     *rebuilt.status_mut() = status;
     *rebuilt.version_mut() = version;
@@ -477,6 +592,77 @@ mod tests {
             assert_eq!(multipart_field(op.name), op.multipart_field, "{}", op.name);
         }
         assert_eq!(multipart_field("no_such_operation"), None);
+    }
+
+    #[test]
+    fn a_redirect_note_names_the_target_without_userinfo_query_or_fragment() {
+        let from = Url::parse("https://api.linkt.ai/v1/icp?page=2").expect("a url");
+        for (location, expected) in [
+            (
+                Some("http://user:pw@other.example:8080/x?key=k#f"),
+                "redirect to http://other.example:8080/x not followed",
+            ),
+            (
+                Some("/v1/icp/abc?token=t"),
+                "redirect to https://api.linkt.ai/v1/icp/abc not followed",
+            ),
+            (
+                Some(" next "),
+                "redirect to https://api.linkt.ai/v1/next not followed",
+            ),
+            (
+                Some("//user@other.example/p"),
+                "redirect to https://other.example/p not followed",
+            ),
+            (
+                Some("ftp://user:pw@files.example/x"),
+                "redirect to ftp:… not followed",
+            ),
+            (
+                Some("http://[::1"),
+                "redirect to an invalid location not followed",
+            ),
+            (None, "redirect without a location not followed"),
+        ] {
+            let location = location.map(|l| HeaderValue::from_str(l).expect("a header value"));
+            assert_eq!(
+                redirect_note(&from, location.as_ref()),
+                expected,
+                "{location:?}"
+            );
+        }
+        let not_utf8 = HeaderValue::from_bytes(b"/caf\xe9").expect("a header value");
+        assert_eq!(
+            redirect_note(&from, Some(&not_utf8)),
+            "redirect to an invalid location not followed"
+        );
+    }
+
+    #[test]
+    fn a_response_answers_its_request_when_only_userinfo_or_fragment_differ() {
+        let url = |text: &str| Url::parse(text).expect("a url");
+        let sent = url("http://127.0.0.1:8080/v1/icp?page=2");
+        for same in [
+            "http://127.0.0.1:8080/v1/icp?page=2",
+            "http://127.0.0.1:8080/v1/icp?page=2#top",
+            "http://u:p@127.0.0.1:8080/v1/icp?page=2",
+        ] {
+            assert!(same_resource(&sent, &url(same)), "{same}");
+        }
+        for other in [
+            "https://127.0.0.1:8080/v1/icp?page=2",
+            "http://127.0.0.1:8081/v1/icp?page=2",
+            "http://localhost:8080/v1/icp?page=2",
+            "http://127.0.0.1:8080/v1/icp/",
+            "http://127.0.0.1:8080/v1/icp?page=3",
+            "http://127.0.0.1:8080/v1/icp",
+        ] {
+            assert!(!same_resource(&sent, &url(other)), "{other}");
+        }
+        assert!(same_resource(
+            &url("https://api.linkt.ai/v1"),
+            &url("https://api.linkt.ai:443/v1")
+        ));
     }
 
     #[test]

@@ -7,6 +7,7 @@ mod evolution;
 mod limits;
 mod operations;
 mod paths;
+mod redirects;
 mod retries;
 mod secrets;
 mod wire;
