@@ -64,6 +64,12 @@ pub enum ErrorKind {
     /// A status the operation does not define that is not a 4xx or 5xx
     /// (1xx, an undocumented 2xx, 3xx, or beyond 599).
     UnexpectedStatus,
+    /// A page-by-page walk of a list stopped before the list's end: the
+    /// server's pages did not advance (it answered another page than the one
+    /// asked for, or a page brought nothing new while more remained), or the
+    /// walk reached its page cap. The items before it were yielded; the next
+    /// page was not asked for.
+    Pagination,
 }
 
 impl ErrorKind {
@@ -101,6 +107,7 @@ impl ErrorKind {
             ErrorKind::InvalidRequest => "invalid request",
             ErrorKind::Configuration => "invalid configuration",
             ErrorKind::UnexpectedStatus => "unexpected status",
+            ErrorKind::Pagination => "pagination stopped",
         }
     }
 }
@@ -309,6 +316,18 @@ impl Error {
             ErrorKind::InvalidRequest,
             bound(message.into(), MESSAGE_LIMIT),
             ctx,
+        )
+        .into()
+    }
+
+    /// A page-by-page walk that stopped before the end of the list, with
+    /// what the server did (or the cap that was reached); see
+    /// [`ErrorKind::Pagination`].
+    pub fn pagination(message: impl Into<String>) -> Error {
+        Inner::new(
+            ErrorKind::Pagination,
+            bound(message.into(), MESSAGE_LIMIT),
+            &CallContext::new(),
         )
         .into()
     }

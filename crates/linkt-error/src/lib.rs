@@ -15,6 +15,7 @@
 //! * [`Error::decode`] for a body that does not match the expected type;
 //! * [`Error::invalid_request`] and [`Error::configuration`] for failures
 //!   before sending;
+//! * [`Error::pagination`] for a page-by-page walk that stopped early;
 //! * `From<progenitor_client::Error<E>>`, so `?` works on every generated
 //!   call. Error responses buffered by the client's `exec` hook carry a
 //!   [`ResponseRecord`] extension from which the body is read.

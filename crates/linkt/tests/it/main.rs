@@ -6,6 +6,7 @@ mod errors;
 mod evolution;
 mod limits;
 mod operations;
+mod pagination;
 mod paths;
 mod redirects;
 mod retries;
