@@ -18,6 +18,8 @@ use crate::excerpt::{BODY_EXCERPT_LIMIT, MESSAGE_LIMIT, bound, excerpt};
 use crate::validation::ValidationIssue;
 use crate::{body, json_path, retry};
 
+pub(crate) mod incomplete;
+
 /// Header carrying the server's request id.
 pub const REQUEST_ID_HEADER: &str = "x-request-id";
 
@@ -70,6 +72,10 @@ pub enum ErrorKind {
     /// walk reached its page cap. The items before it were yielded; the next
     /// page was not asked for.
     Pagination,
+    /// A success response's body is over the client's limit
+    /// (`ClientBuilder::max_response_body`); reading it stopped at the limit,
+    /// and the call is not retried. The status and headers are kept.
+    BodyTooLarge,
 }
 
 impl ErrorKind {
@@ -108,6 +114,7 @@ impl ErrorKind {
             ErrorKind::Configuration => "invalid configuration",
             ErrorKind::UnexpectedStatus => "unexpected status",
             ErrorKind::Pagination => "pagination stopped",
+            ErrorKind::BodyTooLarge => "response body too large",
         }
     }
 }
@@ -641,6 +648,7 @@ impl<E> From<progenitor_client::Error<E>> for Error {
     ///
     /// | progenitor | mapped by |
     /// |---|---|
+    /// | `UnexpectedResponse` with a [`ResponseRecord`] and a [`BodyShortfall`](crate::BodyShortfall) extension | [`Error::incomplete_body`] on the recorded body and context |
     /// | `UnexpectedResponse` with a [`ResponseRecord`] extension | [`Error::from_response`] on the recorded body and context |
     /// | `UnexpectedResponse` without one | status and headers only |
     /// | `ErrorResponse` | status and headers only (the typed body is not reachable without a bound on `E`; see [`Error::from_error_response`]) |
@@ -652,7 +660,15 @@ impl<E> From<progenitor_client::Error<E>> for Error {
         let none = CallContext::new();
         match error {
             P::UnexpectedResponse(response) => {
+                let shortfall = response.extensions().get::<incomplete::BodyShortfall>();
                 match response.extensions().get::<ResponseRecord>() {
+                    Some(record) if let Some(&shortfall) = shortfall => Error::incomplete_body(
+                        response.status(),
+                        response.headers(),
+                        &record.body,
+                        shortfall,
+                        &record.context(),
+                    ),
                     Some(record) => Error::from_response(
                         response.status(),
                         response.headers(),

@@ -16,6 +16,8 @@
 //! * [`Error::invalid_request`] and [`Error::configuration`] for failures
 //!   before sending;
 //! * [`Error::pagination`] for a page-by-page walk that stopped early;
+//! * [`Error::incomplete_body`] for a response whose body was over the
+//!   client's limit or broke off while it was read ([`BodyShortfall`]);
 //! * `From<progenitor_client::Error<E>>`, so `?` works on every generated
 //!   call. Error responses buffered by the client's `exec` hook carry a
 //!   [`ResponseRecord`] extension from which the body is read.
@@ -52,6 +54,7 @@ mod retry;
 mod validation;
 
 pub use context::{CallContext, ResponseRecord};
+pub use error::incomplete::BodyShortfall;
 pub use error::{Error, ErrorKind, REQUEST_ID_HEADER};
 pub use excerpt::{BODY_EXCERPT_LIMIT, MESSAGE_LIMIT};
 pub use linkt_backoff::RateLimit;

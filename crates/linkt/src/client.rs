@@ -9,6 +9,11 @@
 //! sent to the configured origin. A client the user supplies keeps its own
 //! redirect policy; the hooks then fail any call whose response came from
 //! another URL than the request's (see [`ClientBuilder::reqwest_client`]).
+//!
+//! Response bodies the client buffers are read within limits: a JSON success
+//! body within [`ClientBuilder::max_response_body`]
+//! ([`DEFAULT_MAX_RESPONSE_BODY`] by default), a failure body within
+//! [`MAX_ERROR_BODY`]. The CSV export is a stream and has no limit.
 
 use std::fmt;
 use std::future::Future;
@@ -30,6 +35,21 @@ pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(60);
 /// Default timeout of establishing a connection.
 pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 
+/// Default limit of a JSON success body, in bytes: 64 MiB.
+///
+/// The largest page the API serves is `entity_list` at its maximum
+/// `page_size` of 100: a hundred entities with their data, a few megabytes
+/// even for entities rich in fields and signals. 64 MiB leaves an order of
+/// magnitude of room above that while keeping a misbehaving server (or
+/// proxy) from making one call hold gigabytes. Raise it with
+/// [`ClientBuilder::max_response_body`].
+pub const DEFAULT_MAX_RESPONSE_BODY: usize = 64 * 1024 * 1024;
+
+/// Limit of a failure response's body, in bytes: 64 KiB. A FastAPI `detail`
+/// (even a long list of validation issues) takes kilobytes; the error keeps
+/// what was read up to the limit, and its excerpt is marked cut.
+pub const MAX_ERROR_BODY: usize = 64 * 1024;
+
 /// A sleep function: how the client waits between retries and for rate limits.
 pub(crate) type SleepFn =
     Arc<dyn Fn(Duration) -> Pin<Box<dyn Future<Output = ()> + Send>> + Send + Sync>;
@@ -48,6 +68,12 @@ pub struct ClientState {
     /// may follow redirects: the hooks then compare each response's URL with
     /// its request's.
     pub(crate) check_followed_redirects: bool,
+    /// Most bytes of a JSON success body the hooks read.
+    pub(crate) max_response_body: usize,
+    /// Whether a default header sets `Accept`, which then does not tell a
+    /// JSON call (whose `Accept: application/json` the generated code sets)
+    /// from another.
+    pub(crate) default_accept: bool,
 }
 
 impl fmt::Debug for ClientState {
@@ -58,6 +84,7 @@ impl fmt::Debug for ClientState {
             .field("headers", &self.headers.keys().collect::<Vec<_>>())
             .field("retry", &self.retry)
             .field("limiter", &self.limiter)
+            .field("max_response_body", &self.max_response_body)
             .finish_non_exhaustive()
     }
 }
@@ -108,7 +135,10 @@ impl Client {
 ///   ([`ErrorKind::UnexpectedStatus`](crate::ErrorKind::UnexpectedStatus),
 ///   with its status) whose message names the `Location` without userinfo,
 ///   query or fragment; it is never retried;
-/// - `User-Agent: linkt-rust/<version>`.
+/// - `User-Agent: linkt-rust/<version>`;
+/// - JSON success bodies of at most [`DEFAULT_MAX_RESPONSE_BODY`] (64 MiB;
+///   see [`Self::max_response_body`]); failure bodies read up to
+///   [`MAX_ERROR_BODY`] (64 KiB); the CSV export streamed without a limit.
 #[must_use]
 pub struct ClientBuilder {
     config: linkt_auth::ConfigBuilder,
@@ -121,6 +151,7 @@ pub struct ClientBuilder {
     header_error: Option<String>,
     http: Option<reqwest::Client>,
     sleep: Option<SleepFn>,
+    max_response_body: usize,
 }
 
 impl Default for ClientBuilder {
@@ -136,6 +167,7 @@ impl Default for ClientBuilder {
             header_error: None,
             http: None,
             sleep: None,
+            max_response_body: DEFAULT_MAX_RESPONSE_BODY,
         }
     }
 }
@@ -149,6 +181,7 @@ impl fmt::Debug for ClientBuilder {
             .field("connect_timeout", &self.connect_timeout)
             .field("retry", &self.retry)
             .field("plan", &self.plan)
+            .field("max_response_body", &self.max_response_body)
             .finish_non_exhaustive()
     }
 }
@@ -202,6 +235,22 @@ impl ClientBuilder {
     /// The retry policy; [`RetryPolicy::none()`] disables retries.
     pub fn retry_policy(mut self, policy: RetryPolicy) -> Self {
         self.retry = policy;
+        self
+    }
+
+    /// The most bytes of a JSON success body the client reads
+    /// ([`DEFAULT_MAX_RESPONSE_BODY`], 64 MiB, by default).
+    ///
+    /// A body with a larger `Content-Length` is refused before it is read;
+    /// one without is read chunk by chunk and abandoned (the connection
+    /// closed) as soon as it passes the limit, so a call holds at most about
+    /// this much. Either way the call fails with
+    /// [`ErrorKind::BodyTooLarge`](crate::ErrorKind::BodyTooLarge), which
+    /// keeps the status and headers and names the limit, and is not retried.
+    /// The CSV export (`entity_export`) is a stream and is not limited;
+    /// failure bodies have their own limit, [`MAX_ERROR_BODY`].
+    pub fn max_response_body(mut self, bytes: usize) -> Self {
+        self.max_response_body = bytes;
         self
     }
 
@@ -285,6 +334,8 @@ impl ClientBuilder {
             None => build_http(self.timeout, self.connect_timeout)?,
         };
         let state = ClientState {
+            default_accept: self.headers.contains_key(http::header::ACCEPT),
+            max_response_body: self.max_response_body,
             api_key: config.api_key().header_value(),
             user_agent: HeaderValue::from_static(USER_AGENT),
             headers: self.headers,

@@ -17,7 +17,17 @@
 //!   what `linkt::Error` shows as its message, and without `x-should-retry`.
 //!   A `reqwest::Client` supplied by the user may follow redirects itself:
 //!   `attempt` marks a response whose URL is not its request's, which is not
-//!   retried either, and `post` fails the call naming that URL.
+//!   retried either, and `post` fails the call naming that URL;
+//! * no body is read past its limit: each attempt of a JSON call (the
+//!   generated code sets `Accept: application/json` on exactly those) reads
+//!   a 2xx body with `support::read_body` within the client's
+//!   `max_response_body`, so that a body that breaks off is a lost
+//!   connection the retry loop handles as any other (a `GET` is retried, a
+//!   `POST` is not) and a body over the limit is a failure it never repeats.
+//!   The body is left in the response's extensions for `support::json`; a
+//!   shortfall is recorded with a [`BodyShortfall`] next to the
+//!   [`ResponseRecord`]. A failure body is read up to [`MAX_ERROR_BODY`] and
+//!   keeps what was read when it is longer or breaks off.
 //!
 //! Every call goes through here, so the success path is kept short: one copy
 //! of the request for retries, no retry-loop set-up, no span work without a
@@ -32,14 +42,16 @@ use std::time::{Duration, Instant, SystemTime};
 
 use futures::future::Either;
 use http::HeaderValue;
-use http::header::{CONTENT_TYPE, LOCATION, USER_AGENT};
+use http::header::{ACCEPT, CONTENT_TYPE, LOCATION, USER_AGENT};
 use linkt_backoff::{Env, FirstAttempt, Outcome, RateLimit, RetryEvent, TransportFailure};
-use linkt_error::ResponseRecord;
+use linkt_error::{BodyShortfall, ResponseRecord};
 use progenitor_client::{ClientHooks, ClientInfo, OperationInfo};
 use reqwest::Url;
 use tracing::Instrument as _;
 use tracing::field::Empty;
 
+use crate::client::MAX_ERROR_BODY;
+use crate::support::{OverLimit, Prefetched, read_body};
 use crate::{Client, ClientState, Operation, upload};
 
 impl ClientHooks<ClientState> for Client {
@@ -142,19 +154,22 @@ impl Client {
         // with neither, the clock is read only if a retry needs it.
         let timed = span.is_some() || self.inner().retry.deadline().is_some();
         let started = timed.then(Instant::now);
+        // A JSON call's success body is read within each attempt.
+        let json_limit = accepts_json(&request).then_some(self.inner().max_response_body);
         // A streaming body cannot be sent twice: one attempt, no retries.
         let replayable = Replayable::new(&request);
         set_retry_count(&mut request, 1);
         // Made here, not in the block below: the block then holds reqwest's
         // small future instead of the request.
-        let first = self.attempt(request);
+        let first = self.attempt(request, json_limit);
         async move {
             let first = first.await;
-            let succeeded = matches!(&first, Ok(response) if response.status().is_success());
+            let succeeded = matches!(&first, Ok(response)
+                if response.status().is_success() && shortfall(response).is_none());
             let (value, attempts) = match replayable {
                 Some(replayable) if !succeeded => {
                     let started = started.unwrap_or_else(Instant::now);
-                    Box::pin(self.retry(first, started, replayable)).await
+                    Box::pin(self.retry(first, started, replayable, json_limit)).await
                 }
                 _ => (first, 1),
             };
@@ -169,9 +184,13 @@ impl Client {
             match value {
                 // A followed redirect is failed by `post`, which needs the
                 // mark that `record_failure` would not keep.
-                Ok(response) if response.status().is_success() || followed_redirect(&response) => {
-                    Ok(response)
-                }
+                Ok(response) if followed_redirect(&response) => Ok(response),
+                Ok(response) if response.status().is_success() => Ok(match json_limit {
+                    Some(limit) => {
+                        Box::pin(finish_json(response, limit, operation_id, attempts)).await
+                    }
+                    None => response,
+                }),
                 Ok(response) => Box::pin(record_failure(response, operation_id, attempts)).await,
                 Err(err) => {
                     tracing::debug!(attempts, error = %err, "request failed");
@@ -189,6 +208,7 @@ impl Client {
         first: reqwest::Result<reqwest::Response>,
         started: Instant,
         replayable: Replayable,
+        json_limit: Option<usize>,
     ) -> (reqwest::Result<reqwest::Response>, u32) {
         let state = self.inner();
         let attempted = linkt_backoff::resume(
@@ -199,12 +219,20 @@ impl Client {
                 value: first,
                 started,
             },
-            |number| self.attempt(replayable.request(number)),
+            |number| self.attempt(replayable.request(number), json_limit),
             |result| match result {
                 // Repeating a redirect gets the same redirect, whatever its
                 // headers say: a failure repeating cannot fix.
                 Ok(response) if is_redirect(response) => {
                     Outcome::Transport(TransportFailure::Other)
+                }
+                // A body that broke off is a lost connection (or a timeout);
+                // one over the limit would be as long the next time.
+                Ok(response) if let Some(shortfall) = shortfall(response) => {
+                    Outcome::Transport(match shortfall {
+                        BodyShortfall::CutOff { failure, .. } => failure,
+                        _ => TransportFailure::Other,
+                    })
                 }
                 Ok(response) => Outcome::Response {
                     status: response.status(),
@@ -227,7 +255,9 @@ impl Client {
 
     /// One attempt: wait for the rate limiter, send, remember rate-limit
     /// headers and, with a user-supplied `reqwest::Client`, mark a response
-    /// that came from another URL than the request's. The limiter is asked
+    /// that came from another URL than the request's. With a `json_limit`
+    /// (a JSON call), a 2xx body is read within it ([`read_json_body`]), so
+    /// that the retry loop sees a body that broke off. The limiter is asked
     /// when the attempt is made (the future is created just before it is
     /// awaited). Without a wait the request is handed to reqwest at once, so
     /// the future holds reqwest's small one and not the request; a request
@@ -235,6 +265,7 @@ impl Client {
     fn attempt(
         &self,
         request: reqwest::Request,
+        json_limit: Option<usize>,
     ) -> impl Future<Output = reqwest::Result<reqwest::Response>> + Send + '_ {
         let state = self.inner();
         // Boxed: the future of every attempt carries it.
@@ -276,9 +307,88 @@ impl Client {
                     *last = Some(rate_limit);
                 }
             }
+            if let Some(limit) = json_limit
+                && response.status().is_success()
+                && !followed_redirect(&response)
+                && (!state.default_accept || is_json(&response))
+            {
+                read_json_body(&mut response, limit).await;
+            }
             Ok(response)
         }
     }
+}
+
+/// Whether the generated code asked for JSON: it sets
+/// `Accept: application/json` on every call whose success body it decodes
+/// with `support::json`, and on no other.
+fn accepts_json(request: &reqwest::Request) -> bool {
+    request
+        .headers()
+        .get(ACCEPT)
+        .is_some_and(|accept| accept.as_bytes() == b"application/json")
+}
+
+/// Whether a response's `Content-Type` is JSON (`application/json`,
+/// `…+json`) or absent.
+fn is_json(response: &reqwest::Response) -> bool {
+    let Some(content_type) = response.headers().get(CONTENT_TYPE) else {
+        return true;
+    };
+    let essence = content_type
+        .to_str()
+        .unwrap_or_default()
+        .split(';')
+        .next()
+        .unwrap_or_default()
+        .trim()
+        .to_ascii_lowercase();
+    essence == "application/json" || essence.ends_with("+json")
+}
+
+/// Reads a success body within `limit` into a [`Prefetched`] extension,
+/// with a [`BodyShortfall`] when it is over the limit or broke off.
+async fn read_json_body(response: &mut reqwest::Response, limit: usize) {
+    let read = read_body(response, limit, OverLimit::Refuse).await;
+    let extensions = response.extensions_mut();
+    if let Some(shortfall) = read.shortfall {
+        extensions.insert(shortfall);
+    }
+    extensions.insert(Prefetched(read.body));
+}
+
+/// What a response's body fell short by, when the hooks read it.
+fn shortfall(response: &reqwest::Response) -> Option<BodyShortfall> {
+    response.extensions().get::<BodyShortfall>().copied()
+}
+
+/// The final 2xx response of a JSON call, made ready for `support::json`:
+/// its body read (here, after the retry loop, only when the attempt did not
+/// read it because a default `Accept` header hid whether the call was JSON
+/// and the response was not typed JSON), and a shortfall recorded with a
+/// [`ResponseRecord`], for `linkt::Error` to map.
+async fn finish_json(
+    mut response: reqwest::Response,
+    limit: usize,
+    operation_id: &'static str,
+    attempts: u32,
+) -> reqwest::Response {
+    if response.extensions().get::<Prefetched>().is_none() {
+        read_json_body(&mut response, limit).await;
+    }
+    if shortfall(&response).is_some() {
+        let body = response
+            .extensions_mut()
+            .remove::<Prefetched>()
+            .map(|Prefetched(body)| body)
+            .unwrap_or_default();
+        response.extensions_mut().insert(ResponseRecord {
+            operation_id,
+            attempts,
+            body,
+        });
+    }
+    response
 }
 
 /// The file part's name, for the operations that upload a file.
@@ -439,34 +549,44 @@ fn redirect_note(from: &Url, location: Option<&HeaderValue>) -> String {
     }
 }
 
-/// Buffers a failed response's body and re-creates the response with a
-/// [`ResponseRecord`] for `linkt::Error::from`. A 3xx is recorded with
+/// Buffers a failed response's body, up to [`MAX_ERROR_BODY`], and
+/// re-creates the response with a [`ResponseRecord`] for
+/// `linkt::Error::from`, and a [`BodyShortfall`] when the body was longer or
+/// broke off (the record then holds what was read). A 3xx is recorded with
 /// [`redirect_note`] for a body (not read from the server), so the error's
 /// message names where it pointed, and without `x-should-retry`, so that
 /// `Error::is_retryable` agrees with the hooks: a redirect is not retried.
 async fn record_failure(
-    response: reqwest::Response,
+    mut response: reqwest::Response,
     operation_id: &'static str,
     attempts: u32,
 ) -> reqwest::Result<reqwest::Response> {
     let status = response.status();
     let version = response.version();
     let mut headers = response.headers().clone();
-    let body = if status.is_redirection() {
+    let (body, shortfall) = if status.is_redirection() {
         headers.remove(linkt_backoff::X_SHOULD_RETRY);
-        bytes::Bytes::from(redirect_note(response.url(), headers.get(LOCATION)))
+        let note = redirect_note(response.url(), headers.get(LOCATION));
+        (bytes::Bytes::from(note), None)
     } else {
-        response.bytes().await?
+        let read = read_body(&mut response, MAX_ERROR_BODY, OverLimit::KeepStart).await;
+        (read.body, read.shortfall)
     };
+    // Closes the connection now if the body was not read to its end.
+    drop(response);
     let mut rebuilt = http::Response::new(body.clone());
     *rebuilt.status_mut() = status;
     *rebuilt.version_mut() = version;
     *rebuilt.headers_mut() = headers;
-    rebuilt.extensions_mut().insert(ResponseRecord {
+    let extensions = rebuilt.extensions_mut();
+    extensions.insert(ResponseRecord {
         operation_id,
         attempts,
         body,
     });
+    if let Some(shortfall) = shortfall {
+        extensions.insert(shortfall);
+    }
     Ok(reqwest::Response::from(rebuilt))
 }
 
@@ -579,6 +699,43 @@ mod tests {
             pacing.contains("linkt.call{") && pacing.contains("operation=\"icp_delete\""),
             "the pacing event is outside the call span: {pacing}"
         );
+    }
+
+    #[test]
+    fn every_call_that_decodes_json_and_no_other_accepts_json() {
+        // What `accepts_json` relies on, checked on the generated `send`s.
+        let generated = include_str!("generated.rs");
+        let sends: Vec<&str> = generated.split("pub async fn send(").skip(1).collect();
+        assert_eq!(sends.len(), crate::OPERATIONS.len());
+        for send in sends {
+            let send = send.split("\n        }\n").next().unwrap_or(send);
+            assert_eq!(send.matches("crate::support::").count(), 1, "{send}");
+            let decodes_json = send.contains("crate::support::json(");
+            let accepts_json = send.contains(
+                "::reqwest::header::ACCEPT,\n                    \
+                 ::reqwest::header::HeaderValue::from_static(\"application/json\")",
+            );
+            assert_eq!(decodes_json, accepts_json, "{send}");
+        }
+    }
+
+    #[test]
+    fn a_json_content_type_or_none_is_json() {
+        for (content_type, expected) in [
+            (None, true),
+            (Some("application/json"), true),
+            (Some("Application/JSON; charset=utf-8"), true),
+            (Some("application/problem+json"), true),
+            (Some("text/csv"), false),
+            (Some("text/html; charset=utf-8"), false),
+        ] {
+            let mut response = http::Response::builder();
+            if let Some(content_type) = content_type {
+                response = response.header(CONTENT_TYPE, content_type);
+            }
+            let response = reqwest::Response::from(response.body("").expect("a response"));
+            assert_eq!(is_json(&response), expected, "{content_type:?}");
+        }
     }
 
     #[test]

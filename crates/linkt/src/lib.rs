@@ -32,7 +32,8 @@ pub use generated::*;
 pub use open::UnknownValue;
 
 pub use client::{
-    ClientBuilder, ClientState, DEFAULT_CONNECT_TIMEOUT, DEFAULT_TIMEOUT, ResponseExt,
+    ClientBuilder, ClientState, DEFAULT_CONNECT_TIMEOUT, DEFAULT_MAX_RESPONSE_BODY,
+    DEFAULT_TIMEOUT, MAX_ERROR_BODY, ResponseExt,
 };
 pub use paginate::{Page, PagedRequest, Paginate, Paginated};
 pub use upload::FilePart;

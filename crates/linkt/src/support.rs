@@ -14,6 +14,22 @@
 //!   [`ResponseValue`] instead of cloning them from a response that is dropped
 //!   right after.
 //!
+//! # Bodies are read within a limit
+//!
+//! [`read_body`] reads a body chunk by chunk and stops at a limit, checking
+//! `Content-Length` first when there is one, so a call never holds much more
+//! than the limit in memory however long the body is. It is the only reader
+//! of a body the client buffers: the hooks read a JSON success body with it
+//! inside each attempt (so a body that breaks off can be retried) and leave
+//! it in the response's extensions as a [`Prefetched`] body, which [`json`]
+//! decodes; a failure body is read with it too. A body that is over the
+//! limit or breaks off leaves a [`BodyShortfall`] and a [`ResponseRecord`]
+//! in the extensions instead, and [`json`] returns the response as
+//! `Error::UnexpectedResponse`, which `linkt::Error` maps with
+//! `Error::incomplete_body`: a 2xx over the limit is
+//! [`ErrorKind::BodyTooLarge`], a 2xx cut off a connection error.
+//! [`stream`] reads nothing: the CSV export has no limit.
+//!
 //! # A path parameter is one segment
 //!
 //! Percent-encoding `/` keeps an id from adding segments, but two kinds of
@@ -39,13 +55,19 @@
 //! segments against the URL parser reqwest uses.
 //!
 //! [`ErrorKind::InvalidRequest`]: linkt_error::ErrorKind::InvalidRequest
+//! [`ErrorKind::BodyTooLarge`]: linkt_error::ErrorKind::BodyTooLarge
 
 use std::fmt;
 use std::future::Future;
 
+use bytes::Bytes;
+use linkt_backoff::TransportFailure;
+use linkt_error::{BodyShortfall, ResponseRecord};
 use percent_encoding::{AsciiSet, CONTROLS, utf8_percent_encode};
 use progenitor_client::{ByteStream, Error, ResponseValue};
 use serde::de::DeserializeOwned;
+
+use crate::client::DEFAULT_MAX_RESPONSE_BODY;
 
 /// The printable ASCII bytes a path segment percent-encodes, besides
 /// controls: `progenitor_client`'s set, and `\` (a separator to the URL
@@ -176,7 +198,126 @@ impl<T: fmt::Display + ?Sized> fmt::Display for PathSegment<'_, T> {
     }
 }
 
+/// A body the hooks read (within the limit) while the response was an
+/// attempt of the retry loop, left in the response's extensions for [`json`]
+/// (or, with a [`BodyShortfall`], the part that was read).
+#[derive(Clone, Debug)]
+pub(crate) struct Prefetched(pub(crate) Bytes);
+
+/// What [`read_body`] does with a body over its limit.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum OverLimit {
+    /// Keep nothing: a success body over the limit fails the call (refused
+    /// on its `Content-Length` before anything is read).
+    Refuse,
+    /// Keep the first `limit` bytes: a failure body's start has the message.
+    KeepStart,
+}
+
+/// A body read by [`read_body`]: all of it, or what was read and why the
+/// rest was not.
+#[derive(Debug)]
+pub(crate) struct ReadBody {
+    pub(crate) body: Bytes,
+    pub(crate) shortfall: Option<BodyShortfall>,
+}
+
+/// Reads `response`'s body, at most `limit` bytes of it.
+///
+/// A `Content-Length` over the limit is refused before reading with
+/// [`OverLimit::Refuse`]; otherwise chunks are read until the end or the
+/// limit. A body of one chunk is kept as it came (no copy); more chunks go
+/// into one buffer, sized from `Content-Length` when there is one and
+/// otherwise grown by doubling up to the limit, so the buffer never holds
+/// more than `limit` bytes and its capacity never exceeds
+/// `max(limit, 2 × len)`. A read error (the connection closed or reset
+/// before the end, a timeout) ends the read with
+/// [`BodyShortfall::CutOff`] and keeps what was read.
+pub(crate) async fn read_body(
+    response: &mut reqwest::Response,
+    limit: usize,
+    over: OverLimit,
+) -> ReadBody {
+    let limit_u64 = u64::try_from(limit).unwrap_or(u64::MAX);
+    let declared = response.content_length();
+    if over == OverLimit::Refuse && declared.is_some_and(|len| len > limit_u64) {
+        return ReadBody {
+            body: Bytes::new(),
+            shortfall: Some(BodyShortfall::OverLimit { limit: limit_u64 }),
+        };
+    }
+    let capacity = declared.map_or(0, |len| usize::try_from(len).unwrap_or(limit).min(limit));
+    let mut first: Option<Bytes> = None;
+    let mut buffer: Vec<u8> = Vec::new();
+    let mut shortfall = None;
+    loop {
+        let chunk = match response.chunk().await {
+            Ok(Some(chunk)) => chunk,
+            Ok(None) => break,
+            Err(err) => {
+                let read = first.as_ref().map_or(buffer.len(), Bytes::len);
+                let failure = if err.is_timeout() {
+                    TransportFailure::Timeout
+                } else {
+                    TransportFailure::ConnectionLost
+                };
+                shortfall = Some(BodyShortfall::CutOff {
+                    read: u64::try_from(read).unwrap_or(u64::MAX),
+                    failure,
+                });
+                break;
+            }
+        };
+        let read = first.as_ref().map_or(buffer.len(), Bytes::len);
+        let room = limit - read;
+        let over_limit = chunk.len() > room;
+        if over_limit && over == OverLimit::Refuse {
+            return ReadBody {
+                body: Bytes::new(),
+                shortfall: Some(BodyShortfall::OverLimit { limit: limit_u64 }),
+            };
+        }
+        let chunk = if over_limit {
+            chunk.slice(..room)
+        } else {
+            chunk
+        };
+        if first.is_none() && buffer.is_empty() {
+            first = Some(chunk);
+        } else if !chunk.is_empty() {
+            if let Some(first) = first.take() {
+                buffer = Vec::with_capacity(capacity.max(first.len() + chunk.len()));
+                buffer.extend_from_slice(&first);
+            }
+            extend_within(&mut buffer, &chunk, limit);
+        }
+        if over_limit {
+            shortfall = Some(BodyShortfall::OverLimit { limit: limit_u64 });
+            break;
+        }
+    }
+    let body = first.unwrap_or_else(|| Bytes::from(buffer));
+    ReadBody { body, shortfall }
+}
+
+/// Appends `bytes` to `buffer`, doubling its capacity when it is full but
+/// never past `limit` (the caller keeps `buffer` within the limit).
+fn extend_within(buffer: &mut Vec<u8>, bytes: &[u8], limit: usize) {
+    let needed = buffer.len() + bytes.len();
+    if needed > buffer.capacity() {
+        let target = needed.max(buffer.capacity().saturating_mul(2).min(limit));
+        buffer.reserve_exact(target - buffer.len());
+    }
+    buffer.extend_from_slice(bytes);
+}
+
 /// A JSON response: `ResponseValue::from_response` without the header copy.
+///
+/// Decodes the body the hooks read into a [`Prefetched`] extension; a
+/// response they recorded as failed (a [`ResponseRecord`]: the body was over
+/// the limit or broke off) is returned as `Error::UnexpectedResponse` for
+/// `linkt::Error` to map. A response that did not go through the hooks is
+/// read here with [`read_body`] and the default limit.
 ///
 /// Not an `async fn`, whose future would keep a second copy of the response
 /// it takes by value.
@@ -184,9 +325,31 @@ pub(crate) fn json<T: DeserializeOwned, E>(
     mut response: reqwest::Response,
 ) -> impl Future<Output = Result<ResponseValue<T>, Error<E>>> {
     let status = response.status();
-    let headers = std::mem::take(response.headers_mut());
+    let recorded = response.extensions().get::<ResponseRecord>().is_some();
+    let prefetched = response.extensions_mut().remove::<Prefetched>();
     async move {
-        let full = response.bytes().await.map_err(Error::ResponseBodyError)?;
+        if recorded {
+            return Err(Error::UnexpectedResponse(response));
+        }
+        let full = match prefetched {
+            Some(Prefetched(body)) => body,
+            None => {
+                let read =
+                    read_body(&mut response, DEFAULT_MAX_RESPONSE_BODY, OverLimit::Refuse).await;
+                if let Some(shortfall) = read.shortfall {
+                    let extensions = response.extensions_mut();
+                    extensions.insert(shortfall);
+                    extensions.insert(ResponseRecord {
+                        operation_id: "",
+                        attempts: 1,
+                        body: read.body,
+                    });
+                    return Err(Error::UnexpectedResponse(response));
+                }
+                read.body
+            }
+        };
+        let headers = std::mem::take(response.headers_mut());
         let inner =
             serde_json::from_slice(&full).map_err(|e| Error::InvalidResponsePayload(full, e))?;
         Ok(ResponseValue::new(inner, status, headers))
@@ -201,14 +364,20 @@ pub(crate) fn empty(mut response: reqwest::Response) -> ResponseValue<()> {
 }
 
 /// A streamed body: `ResponseValue::stream` without the header copy.
+///
+/// Not limited. A body the hooks already read (only when a default
+/// `Accept: application/json` header made the export look like a JSON
+/// call and the server answered JSON) is streamed from memory.
 pub(crate) fn stream(mut response: reqwest::Response) -> ResponseValue<ByteStream> {
     let status = response.status();
     let headers = std::mem::take(response.headers_mut());
-    ResponseValue::new(
-        ByteStream::new(Box::pin(response.bytes_stream())),
-        status,
-        headers,
-    )
+    let body = match response.extensions_mut().remove::<Prefetched>() {
+        Some(Prefetched(body)) => ByteStream::new(Box::pin(futures::stream::once(
+            std::future::ready(Ok(body)),
+        ))),
+        None => ByteStream::new(Box::pin(response.bytes_stream())),
+    };
+    ResponseValue::new(body, status, headers)
 }
 
 #[cfg(test)]
@@ -437,6 +606,119 @@ mod tests {
             (ours, theirs) => {
                 panic!("expected two InvalidResponsePayload, got {ours:?} and {theirs:?}")
             }
+        }
+    }
+
+    /// A response whose body arrives in `chunks`, of unknown length.
+    fn chunked(chunks: &[&'static [u8]]) -> reqwest::Response {
+        let chunks: Vec<Result<Bytes, std::io::Error>> =
+            chunks.iter().map(|c| Ok(Bytes::from_static(c))).collect();
+        let body = reqwest::Body::wrap_stream(futures::stream::iter(chunks));
+        reqwest::Response::from(http::Response::new(body))
+    }
+
+    #[test]
+    fn a_body_of_one_chunk_is_kept_without_a_copy() {
+        let body = Bytes::from_static(b"{\"id\":\"icp_1\"}");
+        let mut response =
+            reqwest::Response::from(http::Response::new(reqwest::Body::from(body.clone())));
+        let read = block_on(read_body(&mut response, 1024, OverLimit::Refuse));
+        assert_eq!(read.shortfall, None);
+        assert_eq!(read.body, body);
+        assert_eq!(read.body.as_ptr(), body.as_ptr());
+    }
+
+    #[test]
+    fn chunks_are_read_into_one_buffer_up_to_the_limit() {
+        let read = block_on(read_body(
+            &mut chunked(&[b"abc", b"", b"def", b"g"]),
+            7,
+            OverLimit::Refuse,
+        ));
+        assert_eq!(
+            (read.body.as_ref(), read.shortfall),
+            (&b"abcdefg"[..], None)
+        );
+
+        let read = block_on(read_body(
+            &mut chunked(&[b"abc", b"def", b"gh"]),
+            7,
+            OverLimit::Refuse,
+        ));
+        assert_eq!(read.body.len(), 0);
+        assert_eq!(read.shortfall, Some(BodyShortfall::OverLimit { limit: 7 }));
+
+        let read = block_on(read_body(
+            &mut chunked(&[b"abc", b"def", b"gh", b"ij"]),
+            7,
+            OverLimit::KeepStart,
+        ));
+        assert_eq!(read.body.as_ref(), b"abcdefg");
+        assert_eq!(read.shortfall, Some(BodyShortfall::OverLimit { limit: 7 }));
+    }
+
+    #[test]
+    fn a_content_length_over_the_limit_is_refused_before_reading() {
+        // A body of known length, as hyper's is with a `Content-Length`.
+        let body = reqwest::Body::from(Bytes::from_static(b"abcdefgh"));
+        let mut response = reqwest::Response::from(http::Response::new(body));
+        assert_eq!(response.content_length(), Some(8));
+        let read = block_on(read_body(&mut response, 7, OverLimit::Refuse));
+        assert_eq!(read.shortfall, Some(BodyShortfall::OverLimit { limit: 7 }));
+        // Nothing was read: the body is still there.
+        let rest = block_on(response.bytes()).expect("the body");
+        assert_eq!(rest.as_ref(), b"abcdefgh");
+    }
+
+    #[test]
+    fn the_buffer_grows_by_doubling_but_not_past_the_limit() {
+        let mut buffer = Vec::with_capacity(4);
+        buffer.extend_from_slice(b"abcd");
+        extend_within(&mut buffer, b"e", 6);
+        assert_eq!(buffer.capacity(), 6);
+        extend_within(&mut buffer, b"f", 6);
+        assert_eq!((buffer.as_slice(), buffer.capacity()), (&b"abcdef"[..], 6));
+    }
+
+    #[test]
+    fn a_body_that_breaks_off_keeps_what_was_read() {
+        let chunks: Vec<Result<Bytes, std::io::Error>> = vec![
+            Ok(Bytes::from_static(b"{\"detail\"")),
+            Err(std::io::Error::from(std::io::ErrorKind::ConnectionReset)),
+        ];
+        let body = reqwest::Body::wrap_stream(futures::stream::iter(chunks));
+        let mut response = reqwest::Response::from(http::Response::new(body));
+        let read = block_on(read_body(&mut response, 1024, OverLimit::KeepStart));
+        assert_eq!(read.body.as_ref(), b"{\"detail\"");
+        assert_eq!(
+            read.shortfall,
+            Some(BodyShortfall::CutOff {
+                read: 9,
+                failure: TransportFailure::ConnectionLost
+            })
+        );
+    }
+
+    #[test]
+    fn json_decodes_a_prefetched_body_and_returns_a_recorded_one_as_unexpected() {
+        let mut prefetched = response(200, "");
+        prefetched
+            .extensions_mut()
+            .insert(Prefetched(Bytes::from_static(b"[1,2]")));
+        let value = block_on(json::<Vec<u8>, ()>(prefetched)).expect("the prefetched body");
+        assert_eq!(value.into_inner(), vec![1, 2]);
+
+        let mut recorded = response(200, "");
+        recorded.extensions_mut().insert(ResponseRecord {
+            operation_id: "icp_list",
+            attempts: 1,
+            body: Bytes::new(),
+        });
+        match block_on(json::<Vec<u8>, ()>(recorded)) {
+            Err(Error::UnexpectedResponse(response)) => {
+                assert_eq!(response.headers()["x-request-id"], "req_1");
+            }
+            other => panic!("expected UnexpectedResponse, got {other:?}"),
         }
     }
 

@@ -2,6 +2,7 @@
 //! httpmock on 127.0.0.1. No test sleeps on the wall clock: the client's
 //! sleep function is replaced by a recorder.
 
+mod bodies;
 mod errors;
 mod evolution;
 mod limits;
