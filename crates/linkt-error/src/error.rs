@@ -14,14 +14,24 @@ use linkt_backoff::{RateLimit, TransportFailure};
 use serde_json::Value;
 
 use crate::context::{CallContext, ResponseRecord};
-use crate::excerpt::{BODY_EXCERPT_LIMIT, MESSAGE_LIMIT, bound, excerpt};
+use crate::excerpt::{BODY_EXCERPT_LIMIT, Escaped, MESSAGE_LIMIT, bound, excerpt};
 use crate::validation::ValidationIssue;
 use crate::{body, json_path, retry};
 
 pub(crate) mod incomplete;
+mod redact;
 
 /// Header carrying the server's request id.
 pub const REQUEST_ID_HEADER: &str = "x-request-id";
+
+/// Most characters of the message `Display` shows (escapes counted as
+/// written), before the `…` that marks a cut.
+const DISPLAY_MESSAGE_CHARS: usize = 300;
+/// Most characters of the decode path `Display` shows.
+const DISPLAY_PATH_CHARS: usize = 200;
+/// Most characters of the request id and of the operation id `Display`
+/// shows.
+const DISPLAY_ID_CHARS: usize = 128;
 
 /// The category of an [`Error`]; match on it to decide what to do.
 ///
@@ -135,7 +145,26 @@ impl fmt::Display for ErrorKind {
 /// `Display` is one short lower-case line without a trailing period, e.g.
 /// `401 unauthorized: invalid api key (operation icp_list, request id abc)`.
 /// It holds only what the server sent back and what the client knew about
-/// the call; the API key is never part of an error.
+/// the call; the API key is never part of an error (a server that echoes
+/// it is handled by [`redact`](Self::redact)).
+///
+/// `Display` is safe to print to a terminal or a log line whatever the
+/// server sent: it is always exactly one line, every control character
+/// (C0 with `\n`, `\r` and `\t`, DEL, C1), bidirectional control and
+/// line or paragraph separator in text that came from the wire (message,
+/// request id, decode path) or from the caller (operation id) is escaped
+/// as `{:?}` escapes it (`\n`, `\u{1b}`, `\u{202e}`), and that text is
+/// bounded: at most 300 characters of the message (escapes counted as
+/// written, a cut marked with `…`), 200 of the decode path and 128 of each
+/// id, so the whole line stays under 1,024 characters. `Debug` prints
+/// every string with `{:?}`, which escapes the same characters.
+///
+/// The accessors ([`message`](Self::message), [`code`](Self::code),
+/// [`request_id`](Self::request_id), [`body_excerpt`](Self::body_excerpt),
+/// [`detail`](Self::detail), [`validation_errors`](Self::validation_errors),
+/// [`decode_path`](Self::decode_path)) return the server's text as sent,
+/// bounded but *not* escaped: escape it (or print it with `{:?}`) before
+/// writing it to a terminal.
 ///
 /// The error is `Send + Sync + 'static` and one pointer wide.
 pub struct Error {
@@ -416,7 +445,11 @@ impl Error {
     /// * for an empty body, the lower-case status reason (`not found`);
     /// * for transport, decode and other failures, their description.
     ///
-    /// At most [`MESSAGE_LIMIT`](crate::MESSAGE_LIMIT) bytes.
+    /// At most [`MESSAGE_LIMIT`](crate::MESSAGE_LIMIT) bytes, cut on a
+    /// character boundary and marked with `…` when cut.
+    ///
+    /// Raw: the server's text as sent, control characters included;
+    /// escape it before printing it (`Display` of the error does).
     pub fn message(&self) -> &str {
         &self.inner.message
     }
@@ -424,12 +457,21 @@ impl Error {
     /// The error code string: the body's `code` field (or an `error` field
     /// that looks like a code), else the documented code for the status:
     /// `unauthorized` (401), `forbidden` (403), `rate_limit_exceeded` (429).
+    /// At most 64 bytes.
+    ///
+    /// Raw: the server's text as sent, control characters included;
+    /// escape it before printing it (`Display` of the error does).
     pub fn code(&self) -> Option<&str> {
         self.inner.code.as_deref()
     }
 
     /// The `x-request-id` response header, when present (quote it when
-    /// reporting a problem to Linkt).
+    /// reporting a problem to Linkt). At most 128 bytes of visible ASCII,
+    /// spaces and tabs (a header value that is not visible ASCII is not
+    /// read).
+    ///
+    /// Raw: the server's text as sent, control characters included;
+    /// escape it before printing it (`Display` of the error does).
     pub fn request_id(&self) -> Option<&str> {
         self.inner.request_id.as_deref()
     }
@@ -445,12 +487,21 @@ impl Error {
     }
 
     /// The issues of a FastAPI validation error (usually 422); empty
-    /// otherwise.
+    /// otherwise. Each issue's `msg` and `type` are at most
+    /// [`MESSAGE_LIMIT`](crate::MESSAGE_LIMIT) bytes and each key of its
+    /// `loc` at most 128; `input` and `ctx` are the JSON values as sent.
+    ///
+    /// Raw: the server's text as sent, control characters included;
+    /// escape it before printing it (`Display` of an issue and of the
+    /// error do).
     pub fn validation_errors(&self) -> &[ValidationIssue] {
         &self.inner.validation
     }
 
     /// The `detail` value of a JSON error body, whatever its shape.
+    ///
+    /// Raw and unbounded: the value as decoded from the body, its strings
+    /// unescaped and uncut.
     pub fn detail(&self) -> Option<&Value> {
         self.inner.detail.as_ref()
     }
@@ -468,6 +519,9 @@ impl Error {
 
     /// For [`ErrorKind::Decode`] errors from [`Error::decode`], the JSON path
     /// of the failure, e.g. `.icps[0].created_at` (`.` for the root).
+    /// Keys that are not plain identifiers are written as JSON strings
+    /// (`["odd key"]`), which escapes C0 controls but not C1 or
+    /// bidirectional controls; `Display` escapes those.
     pub fn decode_path(&self) -> Option<&str> {
         self.inner.decode_path.as_deref()
     }
@@ -476,6 +530,9 @@ impl Error {
     /// [`BODY_EXCERPT_LIMIT`](crate::BODY_EXCERPT_LIMIT) bytes, cut on a
     /// character boundary and marked with `…` when cut); `None` when there
     /// was no body or it was not available.
+    ///
+    /// Raw: the server's text as sent, control characters included;
+    /// escape it before printing it (`Display` of the error does).
     pub fn body_excerpt(&self) -> Option<&str> {
         self.inner.body_excerpt.as_deref()
     }
@@ -529,11 +586,11 @@ impl fmt::Display for Error {
             (ErrorKind::Decode, _) if inner.decode_path.is_some() => {
                 f.write_str("failed to decode response")?;
                 if let Some(op) = &inner.operation_id {
-                    write!(f, " of {op}")?;
+                    write!(f, " of {}", Escaped::new(op, DISPLAY_ID_CHARS))?;
                     op_in_head = true;
                 }
                 if let Some(path) = inner.decode_path.as_deref().filter(|p| *p != ".") {
-                    write!(f, " at {path}")?;
+                    write!(f, " at {}", Escaped::new(path, DISPLAY_PATH_CHARS))?;
                 }
             }
             (ErrorKind::RateLimited, Some(status)) => {
@@ -549,7 +606,11 @@ impl fmt::Display for Error {
             (kind, _) => f.write_str(kind.as_str())?,
         }
         if inner.show_message && !inner.message.is_empty() {
-            write!(f, ": {}", inner.message)?;
+            write!(
+                f,
+                ": {}",
+                Escaped::new(&inner.message, DISPLAY_MESSAGE_CHARS)
+            )?;
         }
         if let Some(delay) = inner.retry_after {
             write!(f, ", retry after {}", DisplayDuration(delay))?;
@@ -557,10 +618,10 @@ impl fmt::Display for Error {
 
         let mut parts: Vec<String> = Vec::new();
         if let (Some(op), false) = (&inner.operation_id, op_in_head) {
-            parts.push(format!("operation {op}"));
+            parts.push(format!("operation {}", Escaped::new(op, DISPLAY_ID_CHARS)));
         }
         if let Some(id) = &inner.request_id {
-            parts.push(format!("request id {id}"));
+            parts.push(format!("request id {}", Escaped::new(id, DISPLAY_ID_CHARS)));
         }
         if let Some(attempts) = inner.attempts.filter(|n| *n > 1) {
             parts.push(format!("after {attempts} attempts"));

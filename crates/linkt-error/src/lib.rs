@@ -22,6 +22,11 @@
 //!   call. Error responses buffered by the client's `exec` hook carry a
 //!   [`ResponseRecord`] extension from which the body is read.
 //!
+//! `Display` is one line, safe to print whatever the server sent (control
+//! characters escaped, server text bounded); [`Error::redact`] and
+//! [`ResponseRecord::redact`] remove a secret the caller knows, such as the
+//! API key, from what a server echoed.
+//!
 //! ```
 //! use http::{HeaderMap, StatusCode};
 //! use linkt_error::{CallContext, Error, ErrorKind};
@@ -50,6 +55,7 @@ mod context;
 mod error;
 mod excerpt;
 mod json_path;
+mod redact;
 mod retry;
 mod validation;
 

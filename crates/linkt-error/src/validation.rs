@@ -9,7 +9,14 @@ use std::fmt;
 
 use serde_json::Value;
 
-use crate::excerpt::{MESSAGE_LIMIT, bound};
+use crate::excerpt::{Escaped, MESSAGE_LIMIT, bound};
+
+/// Longest key of a location kept, in bytes; longer keys are cut with `…`.
+const KEY_LIMIT: usize = 128;
+/// Most characters of a message `Display` of an issue shows.
+const DISPLAY_MSG_CHARS: usize = 300;
+/// Most characters of a location `Display` of an issue shows.
+const DISPLAY_PATH_CHARS: usize = 200;
 
 /// One segment of a [`ValidationIssue::loc`]: an object key or an array
 /// index.
@@ -22,9 +29,11 @@ pub enum LocSegment {
 }
 
 impl fmt::Display for LocSegment {
+    /// The key with control characters escaped (as in
+    /// [`crate::Error`]'s `Display`), or the index.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            LocSegment::Key(key) => f.write_str(key),
+            LocSegment::Key(key) => Escaped::new(key, KEY_LIMIT).fmt(f),
             LocSegment::Index(index) => write!(f, "{index}"),
         }
     }
@@ -72,7 +81,7 @@ impl ValidationIssue {
     /// string `msg`; a missing `loc` or `type` is tolerated.
     pub(crate) fn from_value(value: &Value) -> Option<ValidationIssue> {
         let object = value.as_object()?;
-        let msg = object.get("msg")?.as_str()?.to_owned();
+        let msg = bound(object.get("msg")?.as_str()?.to_owned(), MESSAGE_LIMIT);
         let loc = match object.get("loc") {
             Some(Value::Array(items)) => items.iter().map(segment).collect(),
             Some(other @ (Value::String(_) | Value::Number(_))) => vec![segment(other)],
@@ -81,8 +90,8 @@ impl ValidationIssue {
         let error_type = object
             .get("type")
             .and_then(Value::as_str)
-            .unwrap_or_default()
-            .to_owned();
+            .unwrap_or_default();
+        let error_type = bound(error_type.to_owned(), MESSAGE_LIMIT);
         Some(ValidationIssue {
             loc,
             msg,
@@ -95,19 +104,38 @@ impl ValidationIssue {
 
 impl fmt::Display for ValidationIssue {
     /// `body.name: Field required`, or just the message without a location.
+    ///
+    /// One line: control characters and bidirectional controls in the
+    /// location and the message are escaped as in [`crate::Error`]'s
+    /// `Display`, and each is bounded (200 characters of the location, 300
+    /// of the message, a cut marked with `…`).
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let path = self.path();
+        let msg = Escaped::new(&self.msg, DISPLAY_MSG_CHARS);
         if path.is_empty() {
-            f.write_str(&self.msg)
+            msg.fmt(f)
         } else {
-            write!(f, "{path}: {}", self.msg)
+            write!(f, "{}: {msg}", Escaped::new(&path, DISPLAY_PATH_CHARS))
+        }
+    }
+}
+
+impl ValidationIssue {
+    /// `body.name: Field required` with the server's text as sent (for
+    /// [`crate::Error::message`]).
+    fn raw_line(&self) -> String {
+        let path = self.path();
+        if path.is_empty() {
+            self.msg.clone()
+        } else {
+            format!("{path}: {}", self.msg)
         }
     }
 }
 
 fn segment(value: &Value) -> LocSegment {
     match value {
-        Value::String(key) => LocSegment::Key(key.clone()),
+        Value::String(key) => LocSegment::Key(bound(key.clone(), KEY_LIMIT)),
         Value::Number(number) => match number.as_u64() {
             Some(index) => LocSegment::Index(index),
             None => LocSegment::Key(number.to_string()),
@@ -128,8 +156,8 @@ pub(crate) fn parse_list(items: &[Value]) -> Option<Vec<ValidationIssue>> {
 pub(crate) fn summary(issues: &[ValidationIssue]) -> Option<String> {
     let first = issues.first()?;
     let text = match issues.len() {
-        1 => first.to_string(),
-        n => format!("{first} (and {} more)", n - 1),
+        1 => first.raw_line(),
+        n => format!("{} (and {} more)", first.raw_line(), n - 1),
     };
     Some(bound(text, MESSAGE_LIMIT))
 }

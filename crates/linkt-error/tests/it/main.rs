@@ -3,7 +3,9 @@
 
 mod decode;
 mod excerpt;
+mod one_line;
 mod progenitor;
+mod redact;
 mod status;
 mod transport;
 
