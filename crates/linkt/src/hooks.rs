@@ -41,7 +41,7 @@ use std::sync::LazyLock;
 use std::time::{Duration, Instant, SystemTime};
 
 use futures::future::Either;
-use http::HeaderValue;
+use http::{HeaderMap, HeaderValue};
 use http::header::{ACCEPT, CONTENT_TYPE, LOCATION, USER_AGENT};
 use linkt_backoff::{Env, FirstAttempt, Outcome, RateLimit, RetryEvent, TransportFailure};
 use linkt_error::{BodyShortfall, ResponseRecord};
@@ -191,7 +191,10 @@ impl Client {
                     }
                     None => response,
                 }),
-                Ok(response) => Box::pin(record_failure(response, operation_id, attempts)).await,
+                Ok(response) => {
+                    let key = &self.inner().api_key;
+                    Box::pin(record_failure(response, operation_id, attempts, key)).await
+                }
                 Err(err) => {
                     tracing::debug!(attempts, error = %err, "request failed");
                     Err(err)
@@ -556,10 +559,14 @@ fn redirect_note(from: &Url, location: Option<&HeaderValue>) -> String {
 /// [`redirect_note`] for a body (not read from the server), so the error's
 /// message names where it pointed, and without `x-should-retry`, so that
 /// `Error::is_retryable` agrees with the hooks: a redirect is not retried.
+/// The API key is replaced by `[redacted]` wherever the server echoed it,
+/// in the body (so in every message, detail and excerpt made from it) and in
+/// header values, so that no error carries it.
 async fn record_failure(
     mut response: reqwest::Response,
     operation_id: &'static str,
     attempts: u32,
+    key: &HeaderValue,
 ) -> reqwest::Result<reqwest::Response> {
     let status = response.status();
     let version = response.version();
@@ -574,20 +581,43 @@ async fn record_failure(
     };
     // Closes the connection now if the body was not read to its end.
     drop(response);
-    let mut rebuilt = http::Response::new(body.clone());
+    let mut record = ResponseRecord {
+        operation_id,
+        attempts,
+        body,
+    };
+    if let Ok(key) = key.to_str() {
+        record.redact(key);
+        redact_headers(&mut headers, key);
+    }
+    let mut rebuilt = http::Response::new(record.body.clone());
     *rebuilt.status_mut() = status;
     *rebuilt.version_mut() = version;
     *rebuilt.headers_mut() = headers;
     let extensions = rebuilt.extensions_mut();
-    extensions.insert(ResponseRecord {
-        operation_id,
-        attempts,
-        body,
-    });
+    extensions.insert(record);
     if let Some(shortfall) = shortfall {
         extensions.insert(shortfall);
     }
     Ok(reqwest::Response::from(rebuilt))
+}
+
+/// Replaces `key` in every header value that echoes it (a value that is not
+/// text is left alone: the key is text), marking the value sensitive.
+fn redact_headers(headers: &mut HeaderMap, key: &str) {
+    if key.is_empty() {
+        return;
+    }
+    for value in headers.values_mut() {
+        let Ok(text) = value.to_str() else { continue };
+        if !text.contains(key) {
+            continue;
+        }
+        if let Ok(mut redacted) = HeaderValue::from_str(&text.replace(key, "[redacted]")) {
+            redacted.set_sensitive(true);
+            *value = redacted;
+        }
+    }
 }
 
 #[cfg(test)]

@@ -87,3 +87,46 @@ proptest! {
         }
     }
 }
+
+/// A server that echoes the request's key, in its `detail` and in a header,
+/// does not get it into any part of the error.
+#[tokio::test]
+async fn a_key_the_server_echoes_is_redacted_from_the_error() {
+    let server = MockServer::start_async().await;
+    let key = crate::KEY;
+    server
+        .mock_async(|when, then| {
+            when.method("GET").path("/v1/icp");
+            then.status(401)
+                .header("x-echo", format!("key={key}"))
+                .json_body(json!({
+                    "detail": format!("invalid api key {key}\nplease check"),
+                    "key": key,
+                }));
+        })
+        .await;
+    let (client, _) = crate::client(&server.base_url());
+    let err = linkt::Error::from(client.icp_list().send().await.expect_err("401"));
+
+    assert_eq!(err.status().map(|s| s.as_u16()), Some(401));
+    let display = err.to_string();
+    assert!(display.contains("[redacted]"), "{display}");
+    assert_eq!(display.lines().count(), 1, "{display}");
+    let mut shown = vec![
+        display,
+        format!("{err:?}"),
+        err.message().to_owned(),
+        err.body_excerpt().unwrap_or_default().to_owned(),
+        err.detail().map(ToString::to_string).unwrap_or_default(),
+    ];
+    if let Some(headers) = err.headers() {
+        shown.extend(
+            headers
+                .values()
+                .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned()),
+        );
+    }
+    for text in &shown {
+        assert!(!text.contains(key), "the key in {text}");
+    }
+}
