@@ -41,8 +41,8 @@ use std::sync::LazyLock;
 use std::time::{Duration, Instant, SystemTime};
 
 use futures::future::Either;
-use http::{HeaderMap, HeaderValue};
 use http::header::{ACCEPT, CONTENT_TYPE, LOCATION, USER_AGENT};
+use http::{HeaderMap, HeaderValue};
 use linkt_backoff::{Env, FirstAttempt, Outcome, RateLimit, RetryEvent, TransportFailure};
 use linkt_error::{BodyShortfall, ResponseRecord};
 use progenitor_client::{ClientHooks, ClientInfo, OperationInfo};
