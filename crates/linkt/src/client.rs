@@ -70,10 +70,6 @@ pub struct ClientState {
     pub(crate) check_followed_redirects: bool,
     /// Most bytes of a JSON success body the hooks read.
     pub(crate) max_response_body: usize,
-    /// Whether a default header sets `Accept`, which then does not tell a
-    /// JSON call (whose `Accept: application/json` the generated code sets)
-    /// from another.
-    pub(crate) default_accept: bool,
 }
 
 impl fmt::Debug for ClientState {
@@ -135,7 +131,8 @@ impl Client {
 ///   ([`ErrorKind::UnexpectedStatus`](crate::ErrorKind::UnexpectedStatus),
 ///   with its status) whose message names the `Location` without userinfo,
 ///   query or fragment; it is never retried;
-/// - `User-Agent: linkt-rust/<version>`;
+/// - `User-Agent: linkt-rust/<version>`, after the application's product
+///   token when [`ClientBuilder::default_header`] gives one;
 /// - JSON success bodies of at most [`DEFAULT_MAX_RESPONSE_BODY`] (64 MiB;
 ///   see [`Self::max_response_body`]); failure bodies read up to
 ///   [`MAX_ERROR_BODY`] (64 KiB); the CSV export streamed without a limit.
@@ -261,20 +258,40 @@ impl ClientBuilder {
     }
 
     /// A header sent with every request. An invalid name or value is reported
-    /// by [`Self::build`]. The API key header cannot be overridden here.
+    /// by [`Self::build`], as is a header the client sets itself
+    /// ([`ErrorKind::Configuration`](crate::ErrorKind::Configuration), naming
+    /// the header):
+    ///
+    /// - `x-api-key`: set with [`Self::api_key`];
+    /// - `Accept`: every operation asks for what it decodes;
+    /// - `Content-Type`, `Content-Length`, `Transfer-Encoding`: the body
+    ///   sets them;
+    /// - `Host`, `Connection`, `Keep-Alive`, `Proxy-Connection`, `TE`,
+    ///   `Trailer`, `Upgrade`, `Expect`: the connection's, set by the HTTP
+    ///   client (a wrong one can misroute a call or leave it hanging);
+    /// - `x-linkt-retry-count`: the attempt number, set on every attempt.
+    ///
+    /// `User-Agent` is kept in front of the client's own product token:
+    /// `default_header("User-Agent", "myapp/1.2")` sends
+    /// `User-Agent: myapp/1.2 linkt-rust/<version>`.
     pub fn default_header(mut self, name: &str, value: &str) -> Self {
-        match (HeaderName::try_from(name), HeaderValue::try_from(value)) {
-            (Ok(name), Ok(value)) if name != linkt_auth::API_KEY_HEADER_NAME => {
-                self.headers.insert(name, value);
-            }
-            (Ok(_), Ok(_)) => {
-                self.header_error =
-                    Some("the api key header is set with `api_key`, not `default_header`".into());
-            }
-            (Err(_), _) => self.header_error = Some(format!("invalid header name `{name}`")),
-            (_, Err(_)) => {
-                self.header_error = Some(format!("invalid value for header `{name}`"));
-            }
+        let error = match (HeaderName::try_from(name), HeaderValue::try_from(value)) {
+            (Ok(header), Ok(value)) => match owned_header(&header) {
+                None => {
+                    self.headers.insert(header, value);
+                    None
+                }
+                Some(reason) => Some(format!(
+                    "header `{name}` cannot be a default header: {reason}"
+                )),
+            },
+            (Err(_), _) => Some(format!("invalid header name `{name}`")),
+            (_, Err(_)) => Some(format!("invalid value for header `{name}`")),
+        };
+        // The first error is reported: a valid header given later does not
+        // hide it.
+        if self.header_error.is_none() {
+            self.header_error = error;
         }
         self
     }
@@ -317,7 +334,8 @@ impl ClientBuilder {
 
     /// Builds the client. Fails on a missing or malformed key, an ambiguous or
     /// invalid base URL, plain `http://` to a non-loopback host, or an invalid
-    /// default header, before any request is sent.
+    /// default header or one the client sets itself, before any request is
+    /// sent.
     pub fn build(self) -> Result<Client, Error> {
         if let Some(message) = self.header_error {
             return Err(Error::configuration(message));
@@ -333,12 +351,22 @@ impl ClientBuilder {
             Some(http) => http,
             None => build_http(self.timeout, self.connect_timeout)?,
         };
+        let mut headers = self.headers;
+        let user_agent = match headers.remove(http::header::USER_AGENT) {
+            None => HeaderValue::from_static(USER_AGENT),
+            Some(product) => {
+                let mut joined = product.as_bytes().to_vec();
+                joined.push(b' ');
+                joined.extend_from_slice(USER_AGENT.as_bytes());
+                HeaderValue::from_bytes(&joined)
+                    .map_err(|_| Error::configuration("invalid value for header `User-Agent`"))?
+            }
+        };
         let state = ClientState {
-            default_accept: self.headers.contains_key(http::header::ACCEPT),
             max_response_body: self.max_response_body,
             api_key: config.api_key().header_value(),
-            user_agent: HeaderValue::from_static(USER_AGENT),
-            headers: self.headers,
+            user_agent,
+            headers,
             retry: self.retry,
             limiter: self.plan.map(RateLimiter::new),
             sleep: self
@@ -348,6 +376,34 @@ impl ClientBuilder {
             check_followed_redirects,
         };
         Ok(Client::new_with_client(config.base_url(), http, state))
+    }
+}
+
+/// Why a default header named `name` is refused, when the client sets it
+/// itself; see [`ClientBuilder::default_header`].
+fn owned_header(name: &HeaderName) -> Option<&'static str> {
+    use http::header;
+    if name == linkt_auth::API_KEY_HEADER_NAME {
+        return Some("the api key is set with `api_key`");
+    }
+    if name == crate::hooks::RETRY_COUNT_HEADER {
+        return Some("the client sets it on every attempt");
+    }
+    match *name {
+        header::ACCEPT => Some("every operation sets its own"),
+        header::CONTENT_TYPE | header::CONTENT_LENGTH | header::TRANSFER_ENCODING => {
+            Some("the request body sets it")
+        }
+        header::HOST
+        | header::CONNECTION
+        | header::TE
+        | header::TRAILER
+        | header::UPGRADE
+        | header::EXPECT => Some("the http client sets it for the connection"),
+        _ if name == "keep-alive" || name == "proxy-connection" => {
+            Some("the http client sets it for the connection")
+        }
+        _ => None,
     }
 }
 

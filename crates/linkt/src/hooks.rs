@@ -313,7 +313,6 @@ impl Client {
             if let Some(limit) = json_limit
                 && response.status().is_success()
                 && !followed_redirect(&response)
-                && (!state.default_accept || is_json(&response))
             {
                 read_json_body(&mut response, limit).await;
             }
@@ -330,23 +329,6 @@ fn accepts_json(request: &reqwest::Request) -> bool {
         .headers()
         .get(ACCEPT)
         .is_some_and(|accept| accept.as_bytes() == b"application/json")
-}
-
-/// Whether a response's `Content-Type` is JSON (`application/json`,
-/// `…+json`) or absent.
-fn is_json(response: &reqwest::Response) -> bool {
-    let Some(content_type) = response.headers().get(CONTENT_TYPE) else {
-        return true;
-    };
-    let essence = content_type
-        .to_str()
-        .unwrap_or_default()
-        .split(';')
-        .next()
-        .unwrap_or_default()
-        .trim()
-        .to_ascii_lowercase();
-    essence == "application/json" || essence.ends_with("+json")
 }
 
 /// Reads a success body within `limit` into a [`Prefetched`] extension,
@@ -366,10 +348,8 @@ fn shortfall(response: &reqwest::Response) -> Option<BodyShortfall> {
 }
 
 /// The final 2xx response of a JSON call, made ready for `support::json`:
-/// its body read (here, after the retry loop, only when the attempt did not
-/// read it because a default `Accept` header hid whether the call was JSON
-/// and the response was not typed JSON), and a shortfall recorded with a
-/// [`ResponseRecord`], for `linkt::Error` to map.
+/// its body read (by the attempt; here only if the attempt did not), and a
+/// shortfall recorded with a [`ResponseRecord`], for `linkt::Error` to map.
 async fn finish_json(
     mut response: reqwest::Response,
     limit: usize,
@@ -746,25 +726,6 @@ mod tests {
                  ::reqwest::header::HeaderValue::from_static(\"application/json\")",
             );
             assert_eq!(decodes_json, accepts_json, "{send}");
-        }
-    }
-
-    #[test]
-    fn a_json_content_type_or_none_is_json() {
-        for (content_type, expected) in [
-            (None, true),
-            (Some("application/json"), true),
-            (Some("Application/JSON; charset=utf-8"), true),
-            (Some("application/problem+json"), true),
-            (Some("text/csv"), false),
-            (Some("text/html; charset=utf-8"), false),
-        ] {
-            let mut response = http::Response::builder();
-            if let Some(content_type) = content_type {
-                response = response.header(CONTENT_TYPE, content_type);
-            }
-            let response = reqwest::Response::from(response.body("").expect("a response"));
-            assert_eq!(is_json(&response), expected, "{content_type:?}");
         }
     }
 

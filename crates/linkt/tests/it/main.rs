@@ -5,6 +5,7 @@
 mod bodies;
 mod errors;
 mod evolution;
+mod headers;
 mod limits;
 mod operations;
 mod pagination;
