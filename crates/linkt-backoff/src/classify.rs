@@ -21,7 +21,7 @@
 //! | every other status (400, 401, 403, 404, 422, 3xx, …) | no | – |
 //! | [`TransportFailure::Connect`] | yes | no: nothing was sent |
 //! | [`TransportFailure::ConnectionLost`], [`TransportFailure::Timeout`] | yes | maybe |
-//! | [`TransportFailure::Other`] | no | – |
+//! | [`TransportFailure::Other`] (among them TLS failures and malformed or oversized response heads: see [`TransportFailure`]) | no | – |
 //!
 //! `x-should-retry` values other than `true` and `false` (compared ignoring
 //! ASCII case and surrounding whitespace) are ignored.
@@ -70,16 +70,22 @@ pub enum Outcome<'a> {
 ///
 /// | reqwest | variant |
 /// |---|---|
-/// | `is_connect()` (refused, DNS, TLS handshake, connect timeout) | [`Connect`](Self::Connect) |
+/// | a `rustls::Error` in the `source()` chain, or in an `io::Error` there (certificate invalid or untrusted, bad signature, handshake refused, a peer that does not speak TLS) | [`Other`](Self::Other): the next handshake fails the same way |
+/// | a `hyper::Error` in the chain with `is_parse()` (a malformed response head, or one over hyper's size limit: `is_parse_too_large()`) | [`Other`](Self::Other): the server would send it again |
+/// | `is_connect()` (refused, DNS, connect timeout) | [`Connect`](Self::Connect) |
 /// | `is_timeout()` | [`Timeout`](Self::Timeout) |
 /// | `is_request()` or `is_body()` | [`ConnectionLost`](Self::ConnectionLost) |
 /// | anything else (`is_builder()`, `is_redirect()`, `is_decode()`, …) | [`Other`](Self::Other) |
+///
+/// `linkt_error::transport_failure` is this mapping; the `linkt` client's
+/// retry loop and `linkt::Error::is_retryable` both use it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum TransportFailure {
-    /// No connection was established (refused, name resolution failed, TLS
-    /// handshake failed, connect timeout), so no byte of the request reached
-    /// the server. Retrying is safe for every method.
+    /// No connection was established (refused, name resolution failed,
+    /// connect timeout), so no byte of the request reached the server.
+    /// Retrying is safe for every method. A TLS failure is not this but
+    /// [`Other`](Self::Other): repeating the handshake cannot change it.
     Connect,
     /// The connection broke after the request may have been written (reset,
     /// closed before a complete response).
@@ -87,8 +93,10 @@ pub enum TransportFailure {
     /// The request timed out after connecting; the server may be working on
     /// it.
     Timeout,
-    /// A failure that repeating cannot fix, such as an invalid request or a
-    /// redirect loop. Never retried.
+    /// A failure that repeating cannot fix, such as an invalid request, a
+    /// redirect loop, a TLS failure (an invalid certificate, a failed
+    /// handshake) or a response head that does not parse or is too large.
+    /// Never retried.
     Other,
 }
 

@@ -64,6 +64,7 @@ pub use error::incomplete::BodyShortfall;
 pub use error::{Error, ErrorKind, REQUEST_ID_HEADER};
 pub use excerpt::{BODY_EXCERPT_LIMIT, MESSAGE_LIMIT};
 pub use linkt_backoff::RateLimit;
+pub use retry::transport_failure;
 pub use validation::{LocSegment, ValidationIssue};
 
 /// `Result` with this crate's [`Error`].

@@ -33,10 +33,32 @@ pub(crate) fn transport_is_retryable(failure: TransportFailure) -> bool {
     Outcome::Transport(failure).classify().is_transient()
 }
 
-/// Maps a `reqwest::Error` onto `linkt-backoff`'s transport classes (the
-/// order documented on [`TransportFailure`]).
-pub(crate) fn transport_failure(error: &reqwest::Error) -> TransportFailure {
-    if error.is_connect() {
+/// Maps a `reqwest::Error` onto `linkt-backoff`'s transport classes, as the
+/// `linkt` client's retry loop and [`Error::is_retryable`](crate::Error::is_retryable)
+/// both see it.
+///
+/// First, a failure that repeating cannot change is
+/// [`TransportFailure::Other`], never retried, whatever reqwest calls it:
+///
+/// * TLS: a [`rustls::Error`] anywhere in the error's `source()` chain, or
+///   inside an [`std::io::Error`] there (how the TLS stream reports it): an
+///   invalid or untrusted certificate, a bad signature, a handshake the
+///   server refused, a peer that does not speak TLS. reqwest reports these
+///   as `is_connect()`, which alone would be retried;
+/// * a response head that does not parse or is over hyper's size limit: a
+///   [`hyper::Error`] in the chain for which `is_parse()` (which includes
+///   `is_parse_too_large()`) holds. reqwest reports these as `is_request()`.
+///
+/// The chain is read by downcasting to these concrete types, not by
+/// matching messages. Then, in the order documented on [`TransportFailure`]:
+/// `is_connect()` is [`Connect`](TransportFailure::Connect), `is_timeout()`
+/// [`Timeout`](TransportFailure::Timeout), `is_request()` or `is_body()`
+/// [`ConnectionLost`](TransportFailure::ConnectionLost), anything else
+/// [`Other`](TransportFailure::Other).
+pub fn transport_failure(error: &reqwest::Error) -> TransportFailure {
+    if cannot_change(error) {
+        TransportFailure::Other
+    } else if error.is_connect() {
         TransportFailure::Connect
     } else if error.is_timeout() {
         TransportFailure::Timeout
@@ -45,4 +67,29 @@ pub(crate) fn transport_failure(error: &reqwest::Error) -> TransportFailure {
     } else {
         TransportFailure::Other
     }
+}
+
+/// Whether `error`'s source chain holds a TLS failure or a response head
+/// hyper could not parse (see [`transport_failure`]).
+fn cannot_change(error: &reqwest::Error) -> bool {
+    let mut next: Option<&(dyn std::error::Error + 'static)> = Some(error);
+    while let Some(current) = next {
+        if current.is::<rustls::Error>()
+            || current
+                .downcast_ref::<hyper::Error>()
+                .is_some_and(hyper::Error::is_parse)
+        {
+            return true;
+        }
+        next = match current.downcast_ref::<std::io::Error>() {
+            // `io::Error::source` skips the error it wraps (the TLS stream's
+            // `io::Error` wraps the `rustls::Error`, and the connector wraps
+            // that in another `io::Error`): look inside instead.
+            Some(io) => io
+                .get_ref()
+                .map(|inner| inner as &(dyn std::error::Error + 'static)),
+            None => current.source(),
+        };
+    }
+    false
 }

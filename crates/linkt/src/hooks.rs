@@ -241,7 +241,7 @@ impl Client {
                     status: response.status(),
                     headers: response.headers(),
                 },
-                Err(err) => Outcome::Transport(transport_failure(err)),
+                Err(err) => Outcome::Transport(linkt_error::transport_failure(err)),
             },
             |event: &RetryEvent| {
                 tracing::info!(
@@ -460,19 +460,6 @@ impl Replayable {
 
 fn millis(duration: Duration) -> u64 {
     u64::try_from(duration.as_millis()).unwrap_or(u64::MAX)
-}
-
-/// Maps a reqwest failure to what the retry policy needs to know.
-fn transport_failure(err: &reqwest::Error) -> TransportFailure {
-    if err.is_connect() {
-        TransportFailure::Connect
-    } else if err.is_timeout() {
-        TransportFailure::Timeout
-    } else if err.is_request() || err.is_body() {
-        TransportFailure::ConnectionLost
-    } else {
-        TransportFailure::Other
-    }
 }
 
 /// Marks a response that a user-supplied `reqwest::Client` got by following

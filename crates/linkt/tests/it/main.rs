@@ -13,6 +13,7 @@ mod paths;
 mod redirects;
 mod retries;
 mod secrets;
+mod transport;
 mod wire;
 mod workflow;
 
