@@ -5,7 +5,8 @@
 //! - [`MockServer`] and [`MockServerBuilder`]: starting a server, its keys,
 //!   clients for it, its journal;
 //! - [`Clock`] (module [`clock`]): the simulated time every behaviour reads;
-//! - [`Faults`]: injected failures of responses and runs;
+//! - [`Faults`]: injected failures of responses (API errors and network
+//!   faults: cut, stalled and huge bodies, redirects) and runs;
 //! - [`Timing`]: how long simulated work takes;
 //! - [`spec`]: the OpenAPI document and the validator the server (and your
 //!   tests) check requests and responses with.
@@ -13,6 +14,7 @@
 
 pub mod clock;
 mod data;
+mod delivery;
 mod faults;
 mod handlers;
 mod server;
@@ -20,7 +22,7 @@ pub mod spec;
 mod store;
 
 pub use clock::Clock;
-pub use faults::{Fault, FaultError, Faults, MAX_DELAY, RunFault};
+pub use faults::{Fault, FaultError, Faults, Filler, Framing, MAX_DELAY, MAX_STALL, RunFault};
 pub use linkt::Plan;
 pub use server::{
     DEFAULT_KEY, Exchange, JOURNAL_LIMIT, KeyConfig, MAX_BODY_BYTES, MockServer, MockServerBuilder,

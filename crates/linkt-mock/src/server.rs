@@ -15,7 +15,9 @@
 //! A dropped-connection fault is implemented below the HTTP layer: each
 //! accepted stream carries a kill switch that the handler can flip, after
 //! which the stream refuses to write, so the connection closes without a
-//! response.
+//! response. The other network faults (cut, stalled and huge bodies) are
+//! streaming bodies (see `delivery.rs`); a cut or stalled body is applied to
+//! the answer the operation produced, after it ran.
 
 use std::collections::{HashMap, VecDeque};
 use std::fmt;
@@ -31,7 +33,9 @@ use axum::Router;
 use axum::body::Body;
 use axum::extract::connect_info::{ConnectInfo, Connected};
 use axum::extract::{FromRequest as _, Multipart, State};
-use axum::http::header::{CONTENT_TYPE, HeaderName, HeaderValue};
+use axum::http::header::{
+    CONNECTION, CONTENT_LENGTH, CONTENT_TYPE, HeaderName, HeaderValue, LOCATION,
+};
 use axum::http::{HeaderMap, Method, Request, StatusCode};
 use axum::response::Response;
 use axum::serve::IncomingStream;
@@ -42,7 +46,8 @@ use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::{TcpListener, TcpStream};
 
 use crate::clock::{self, Clock};
-use crate::faults::{Fault, Faults, MAX_DELAY};
+use crate::delivery::{self, Delivery};
+use crate::faults::{Fault, Faults, Filler, MAX_DELAY};
 use crate::handlers::{self, Call, Failure, Reply, Settings, Upload};
 use crate::spec::{Issue, Loc, Mode, ParamIn, Route, Spec, SpecError};
 use crate::store::{Store, Timing};
@@ -578,6 +583,8 @@ struct Answer {
     headers: Vec<(HeaderName, HeaderValue)>,
     /// Check against the spec (off for injected faults).
     check: bool,
+    /// How the body goes on the wire.
+    delivery: Delivery,
 }
 
 impl Answer {
@@ -588,6 +595,7 @@ impl Answer {
             content_type: Some("application/json"),
             headers: Vec::new(),
             check: true,
+            delivery: Delivery::Whole,
         }
     }
 
@@ -781,7 +789,11 @@ async fn dispatch(
         });
     }
     let answer = answer.unwrap_or_else(|| Answer::detail(500, "connection dropped"));
-    let mut response = Response::new(Body::from(answer.body));
+    let wire = delivery::wire(answer.delivery, answer.body);
+    if let Some(wait) = wire.wait {
+        tokio::time::sleep(wait).await;
+    }
+    let mut response = Response::new(wire.body);
     *response.status_mut() =
         StatusCode::from_u16(answer.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     let headers = response.headers_mut();
@@ -790,6 +802,12 @@ async fn dispatch(
     }
     for (name, value) in answer.headers {
         headers.insert(name, value);
+    }
+    if let Some(len) = wire.content_length {
+        headers.insert(CONTENT_LENGTH, HeaderValue::from(len));
+    }
+    if wire.close {
+        headers.insert(CONNECTION, HeaderValue::from_static("close"));
     }
     if let Ok(id) = HeaderValue::from_str(&request_id) {
         headers.insert(HeaderName::from_static("x-request-id"), id);
@@ -882,7 +900,8 @@ async fn pipeline(
         answer
     };
 
-    // Injected faults.
+    // Injected faults. A cut or stalled body applies to the answer, below.
+    let mut delivery = Delivery::Whole;
     if let Some(fault) = shared.faults.take(&op.name) {
         match fault {
             Fault::Status {
@@ -909,11 +928,67 @@ async fn pipeline(
                     content_type: Some("application/json"),
                     headers: Vec::new(),
                     check: false,
+                    delivery: Delivery::Whole,
+                };
+                return (name, Some(with_quota(answer)));
+            }
+            Fault::CutBody { sent, framing } => delivery = Delivery::Cut { sent, framing },
+            Fault::StalledBody {
+                sent,
+                stall,
+                framing,
+            } => {
+                delivery = Delivery::Stalled {
+                    sent,
+                    stall,
+                    framing,
+                };
+            }
+            Fault::Redirect { status, location } => {
+                let mut answer = Answer {
+                    status,
+                    body: bytes::Bytes::new(),
+                    content_type: None,
+                    headers: Vec::new(),
+                    check: false,
+                    delivery: Delivery::Whole,
+                };
+                // Checked when the fault was armed.
+                if let Ok(location) = HeaderValue::from_str(&location) {
+                    answer.headers.push((LOCATION, location));
+                }
+                return (name, Some(with_quota(answer)));
+            }
+            Fault::HugeBody {
+                len,
+                filler,
+                framing,
+            } => {
+                let answer = Answer {
+                    status: 200,
+                    body: bytes::Bytes::new(),
+                    content_type: Some(match filler {
+                        Filler::Json => "application/json",
+                        Filler::Text => "text/plain; charset=utf-8",
+                    }),
+                    headers: Vec::new(),
+                    check: false,
+                    delivery: Delivery::Huge {
+                        len,
+                        filler,
+                        framing,
+                    },
                 };
                 return (name, Some(with_quota(answer)));
             }
         }
     }
+    // Every answer from here on is the operation's, delivered as the fault
+    // (if any) says.
+    let with_quota = |answer: Answer| Answer {
+        delivery,
+        ..with_quota(answer)
+    };
 
     if entry.read_only && incoming.method != Method::GET {
         let answer = Answer::detail(403, "forbidden: this API key is read-only");
@@ -1067,6 +1142,7 @@ async fn pipeline(
             content_type: None,
             headers: Vec::new(),
             check: true,
+            delivery: Delivery::Whole,
         },
         Ok(Reply::Csv(text)) => Answer {
             status: 200,
@@ -1079,6 +1155,7 @@ async fn pipeline(
             .into_iter()
             .collect(),
             check: true,
+            delivery: Delivery::Whole,
         },
         Err(failure) => Answer::from_failure(failure),
     };
@@ -1175,6 +1252,7 @@ fn finish(shared: &Shared, operation: &str, answer: Answer) -> Answer {
             );
             replaced.headers = answer.headers;
             replaced.check = false;
+            replaced.delivery = answer.delivery;
             replaced
         }
     }

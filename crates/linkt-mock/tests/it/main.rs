@@ -11,6 +11,7 @@ mod errors;
 mod faults;
 mod files;
 mod icps;
+mod network;
 mod openapi;
 mod runs;
 mod schedules;
