@@ -168,13 +168,7 @@ impl RetryPolicy {
     /// `d × (1 − j × r)` with r ∈ [0, 1). Clamped to `[0, 1]`; NaN means 0.
     /// Server-requested delays are never jittered.
     pub const fn with_jitter(mut self, fraction: f64) -> Self {
-        self.jitter = if fraction.is_nan() || fraction <= 0.0 {
-            0.0
-        } else if fraction >= 1.0 {
-            1.0
-        } else {
-            fraction
-        };
+        self.jitter = unit_fraction(fraction);
         self
     }
 
@@ -200,13 +194,7 @@ impl RetryPolicy {
     /// applies to the delay the server asked for; the deadline to the
     /// lengthened one.
     pub const fn with_server_delay_jitter(mut self, fraction: f64) -> Self {
-        self.server_delay_jitter = if fraction.is_nan() || fraction <= 0.0 {
-            0.0
-        } else if fraction >= 1.0 {
-            1.0
-        } else {
-            fraction
-        };
+        self.server_delay_jitter = unit_fraction(fraction);
         self
     }
 
@@ -403,6 +391,17 @@ impl RetryPolicy {
             }
         }
         Decision::Retry { delay, reason }
+    }
+}
+
+/// `fraction` clamped to `[0, 1]`, NaN as 0.
+const fn unit_fraction(fraction: f64) -> f64 {
+    if fraction.is_nan() || fraction <= 0.0 {
+        0.0
+    } else if fraction >= 1.0 {
+        1.0
+    } else {
+        fraction
     }
 }
 
