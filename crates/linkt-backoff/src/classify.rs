@@ -14,11 +14,12 @@
 //! | outcome | retryable | server may have acted on it |
 //! |---|---|---|
 //! | 2xx | never (even with `x-should-retry: true`) | – |
+//! | 3xx | never (even with `x-should-retry: true`): the redirect would repeat | – |
 //! | any other status with `x-should-retry: true` | yes | no: the server vouches for repeating it |
 //! | any other status with `x-should-retry: false` | no | – |
 //! | 408 Request Timeout, 429 Too Many Requests | yes | no |
 //! | 409 Conflict, 500 and above | yes | maybe |
-//! | every other status (400, 401, 403, 404, 422, 3xx, …) | no | – |
+//! | every other status (400, 401, 403, 404, 422, …) | no | – |
 //! | [`TransportFailure::Connect`] | yes | no: nothing was sent |
 //! | [`TransportFailure::ConnectionLost`], [`TransportFailure::Timeout`] | yes | maybe |
 //! | [`TransportFailure::Other`] (among them TLS failures and malformed or oversized response heads: see [`TransportFailure`]) | no | – |
@@ -180,6 +181,13 @@ fn classify_response(status: StatusCode, headers: &HeaderMap) -> Retryable {
     if status.is_success() {
         return Retryable::Final {
             reason: StopReason::Success(status),
+        };
+    }
+    // Repeating a request that was redirected gets the same redirect: the
+    // client follows none, so `x-should-retry` cannot make it succeed.
+    if status.is_redirection() {
+        return Retryable::Final {
+            reason: StopReason::NotRetryable(status),
         };
     }
     match should_retry_header(headers) {

@@ -11,10 +11,11 @@
 //!   [`ResponseRecord`] so that `linkt::Error::from` can map it synchronously,
 //!   with the operation id and the attempt count;
 //! * a redirect is a failure: the client's own `reqwest::Client` follows
-//!   none, so a 3xx arrives here, is never retried (whatever
-//!   `x-should-retry` says) and is recorded with a note naming its target
-//!   (without userinfo, query or fragment) in place of its body, which is
-//!   what `linkt::Error` shows as its message, and without `x-should-retry`.
+//!   none, so a 3xx arrives here, is never retried (`linkt-backoff`
+//!   classifies every 3xx as final, whatever `x-should-retry` says) and is
+//!   recorded with a note naming its target (without userinfo, query or
+//!   fragment) in place of its body, which is what `linkt::Error` shows as
+//!   its message.
 //!   A `reqwest::Client` supplied by the user may follow redirects itself:
 //!   `attempt` marks a response whose URL is not its request's, which is not
 //!   retried either, and `post` fails the call naming that URL;
@@ -224,9 +225,11 @@ impl Client {
             },
             |number| self.attempt(replayable.request(number), json_limit),
             |result| match result {
-                // Repeating a redirect gets the same redirect, whatever its
-                // headers say: a failure repeating cannot fix.
-                Ok(response) if is_redirect(response) => {
+                // A response a user's client got by following a redirect is
+                // not the answer to this request; repeating it would follow
+                // the redirect again. (A 3xx itself is final by the
+                // classification.)
+                Ok(response) if followed_redirect(response) => {
                     Outcome::Transport(TransportFailure::Other)
                 }
                 // A body that broke off is a lost connection (or a timeout);
@@ -471,11 +474,6 @@ fn followed_redirect(response: &reqwest::Response) -> bool {
     response.extensions().get::<FollowedRedirect>().is_some()
 }
 
-/// A 3xx, or a response got by following one: never retried.
-fn is_redirect(response: &reqwest::Response) -> bool {
-    response.status().is_redirection() || followed_redirect(response)
-}
-
 /// Whether a response from `received` answers a request to `sent`: the
 /// same scheme, host, port, path and query (reqwest sets a response's URL
 /// to the last one it requested).
@@ -524,8 +522,7 @@ fn redirect_note(from: &Url, location: Option<&HeaderValue>) -> String {
 /// `linkt::Error::from`, and a [`BodyShortfall`] when the body was longer or
 /// broke off (the record then holds what was read). A 3xx is recorded with
 /// [`redirect_note`] for a body (not read from the server), so the error's
-/// message names where it pointed, and without `x-should-retry`, so that
-/// `Error::is_retryable` agrees with the hooks: a redirect is not retried.
+/// message names where it pointed.
 /// The API key is replaced by `[redacted]` wherever the server echoed it,
 /// in the body (so in every message, detail and excerpt made from it) and in
 /// header values, so that no error carries it.
@@ -539,7 +536,6 @@ async fn record_failure(
     let version = response.version();
     let mut headers = response.headers().clone();
     let (body, shortfall) = if status.is_redirection() {
-        headers.remove(linkt_backoff::X_SHOULD_RETRY);
         let note = redirect_note(response.url(), headers.get(LOCATION));
         (bytes::Bytes::from(note), None)
     } else {

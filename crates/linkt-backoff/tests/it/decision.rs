@@ -251,6 +251,22 @@ fn our_rows() -> Vec<Row> {
         row("GET 400 x-should-retry true", M::GET, S(400))
             .h(&[("x-should-retry", "true")])
             .retry(ms(500)),
+        // A redirect would repeat: no header makes it worth retrying.
+        row(
+            "GET 307 x-should-retry true (a redirect is final)",
+            M::GET,
+            S(307),
+        )
+        .h(&[("x-should-retry", "true")])
+        .stop(Stop::NotRetryable),
+        row(
+            "GET 302 with Retry-After (a redirect is final)",
+            M::GET,
+            S(302),
+        )
+        .h(&[("x-should-retry", "true"), ("retry-after", "1")])
+        .stop(Stop::NotRetryable)
+        .carrying(s(1)),
         row(
             "POST 500 x-should-retry true (server vouches)",
             M::POST,
