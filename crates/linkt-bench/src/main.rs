@@ -63,6 +63,9 @@ usage: linkt-bench [--smoke] [--pairs N] [--batch-ms MS] [--warmup-ms MS] [--onl
                   of scenario --only (default 1), one at a time, for a profiler;
                   the difference between two call counts is the cost of the calls
   --calls N       calls made by --profile (default 1000)
+  --runtime RT    the tokio runtime the calls run on: `current` (one thread, the
+                  default) or `multi` (`#[tokio::main]`'s multi-thread runtime,
+                  one worker per core)
 ";
 
 fn main() -> ExitCode {
@@ -101,6 +104,7 @@ fn parse_args(args: &[String]) -> Result<Option<Plan>, String> {
         smoke: false,
         only: None,
         profile: None,
+        multi_thread: false,
     };
     let mut calls = 1000;
     let mut args = args.iter();
@@ -129,6 +133,13 @@ fn parse_args(args: &[String]) -> Result<Option<Plan>, String> {
                 };
                 plan.profile = Some((side, 0));
             }
+            "--runtime" => {
+                plan.multi_thread = match args.next().map(String::as_str) {
+                    Some("current") => false,
+                    Some("multi") => true,
+                    _ => return Err("--runtime takes `current` or `multi`".to_owned()),
+                };
+            }
             "-h" | "--help" => return Ok(None),
             other => return Err(format!("unrecognized argument `{other}`")),
         }
@@ -149,12 +160,21 @@ struct Row {
 fn run(plan: Plan) -> BenchResult<String> {
     let fixtures = Fixtures::build()?;
     let base_url = server::start(&fixtures, KEY)?;
-    // The bench runs on one thread: the client's and the floor's calls and
-    // their connection tasks share it (and its allocation counters); the
-    // server has the other core.
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()?;
+    // By default the bench runs on one thread: the client's and the floor's
+    // calls and their connection tasks share it (and its allocation
+    // counters); the server has the other core. `--runtime multi` runs them
+    // on the multi-thread runtime most applications use, where connection
+    // tasks move between workers (the per-thread counts then cover the bench
+    // thread only).
+    let runtime = if plan.multi_thread {
+        tokio::runtime::Builder::new_multi_thread()
+            .enable_all()
+            .build()?
+    } else {
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()?
+    };
     let rows = runtime.block_on(scenarios(&plan, &fixtures, &base_url))?;
     if let Some((side, calls)) = plan.profile {
         let scenario = plan.only.unwrap_or(1);

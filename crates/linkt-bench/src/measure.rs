@@ -49,6 +49,8 @@ pub(crate) struct Plan {
     pub(crate) only: Option<usize>,
     /// No measurement: this many calls of one side, for a profiler.
     pub(crate) profile: Option<(crate::Profiled, usize)>,
+    /// Run on tokio's multi-thread runtime instead of the current-thread one.
+    pub(crate) multi_thread: bool,
 }
 
 /// What one side did over all batches.
