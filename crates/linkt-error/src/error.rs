@@ -788,8 +788,15 @@ fn request_id(headers: &HeaderMap) -> Option<String> {
 }
 
 /// The error's own message followed by those of its sources that add
-/// something (`error sending request for url (…): tcp connect error: …`).
+/// something (`error sending request for url (…): tcp connect error: …`),
+/// bounded.
 fn chain_message(error: &reqwest::Error) -> String {
+    bound(chain(error), MESSAGE_LIMIT)
+}
+
+/// The messages of an error and those of its sources that add something,
+/// joined with `: `.
+fn chain(error: &(dyn StdError + 'static)) -> String {
     let mut message = error.to_string();
     let mut source = error.source();
     while let Some(cause) = source {
@@ -800,7 +807,7 @@ fn chain_message(error: &reqwest::Error) -> String {
         }
         source = cause.source();
     }
-    bound(message, MESSAGE_LIMIT)
+    message
 }
 
 struct DisplayDuration(Duration);

@@ -8,7 +8,7 @@ use std::fmt;
 
 use http::HeaderValue;
 
-use super::{Error, Inner};
+use super::{Error, Inner, chain};
 use crate::excerpt::{BODY_EXCERPT_LIMIT, MESSAGE_LIMIT};
 use crate::redact::{Secret, bound_redacted};
 use crate::validation::LocSegment;
@@ -137,21 +137,6 @@ impl Inner {
             }
         }
     }
-}
-
-/// The messages of an error and its sources, joined with `: `.
-fn chain(error: &(dyn StdError + 'static)) -> String {
-    let mut message = error.to_string();
-    let mut source = error.source();
-    while let Some(cause) = source {
-        let text = cause.to_string();
-        if !text.is_empty() && !message.contains(&text) {
-            message.push_str(": ");
-            message.push_str(&text);
-        }
-        source = cause.source();
-    }
-    message
 }
 
 /// A source error that held a redacted secret, kept as its redacted
