@@ -8,7 +8,8 @@
 //!   normalized document to progenitor's reach, each documented below and in
 //!   `ARCHITECTURE.md`;
 //! * progenitor's settings ([`settings`]);
-//! * the rewrite of the client's request path ([`request_path`]);
+//! * the rewrites of the client's request path ([`request_path`]) and of its
+//!   `send` methods ([`send_call`]);
 //! * rendering, the do-not-edit header, and the freshness check.
 
 use std::fmt::Write as _;
@@ -20,7 +21,7 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, Result, bail};
 use serde_json::{Map, Value, json};
 
-use crate::{open_types, request_path};
+use crate::{open_types, request_path, send_call};
 
 /// Whether `generate` writes files or only compares them.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -193,7 +194,15 @@ fn render_all(inputs: &Inputs) -> Result<Outputs> {
         .iter()
         .map(|op| op.path.matches('{').count())
         .sum();
+    let calls = send_call::rewrite(&mut client).context("rewriting the client's `send` methods")?;
     open_types::rewrite(&mut client, &unions).context("opening the generated types")?;
+    if calls.sends != view.operations.len() {
+        bail!(
+            "the `send` rewrite saw {} `send` methods; the spec has {} operations",
+            calls.sends,
+            view.operations.len()
+        );
+    }
     if rewrites.sends != view.operations.len() || rewrites.path_segments != path_parameters {
         bail!(
             "the request-path rewrite saw {} `send` methods and {} path parameters; \
@@ -305,10 +314,24 @@ fn cli_fixups(src: &str) -> Result<String> {
     if !src.contains(POSSIBLE_VALUES) {
         bail!("progenitor's CLI no longer parses enum arguments with `{POSSIBLE_VALUES}..)`");
     }
+    // The client's `send` returns `linkt::Error`: the config's error hooks
+    // take it, and `error` needs no type parameter to name progenitor's.
+    const ERROR_HOOK: &str = "fn error<T>(&self, value: &Error<T>)\n    where\n        \
+         T: schemars::JsonSchema + serde::Serialize + std::fmt::Debug;";
+    const LIST_ERROR_HOOK: &str = "fn list_end_error<T>(&self, value: &Error<T>)";
+    for hook in [ERROR_HOOK, LIST_ERROR_HOOK] {
+        if src.matches(hook).count() != 1 {
+            bail!("progenitor's CLI no longer declares `{hook}` once");
+        }
+    }
     Ok(src
-        .replacen(GLOB, "use linkt::*;\nuse progenitor_client::Error;\n", 1)
         .replace(ARRAY_PARSER, COMMA_LIST)
-        .replace(POSSIBLE_VALUES, OPEN_VALUES))
+        .replace(POSSIBLE_VALUES, OPEN_VALUES)
+        .replace(ERROR_HOOK, "fn error(&self, value: &linkt::Error);")
+        .replace(
+            LIST_ERROR_HOOK,
+            "fn list_end_error<T>(&self, value: &linkt::Error)",
+        ))
 }
 
 /// One operation as the generated client names it.

@@ -22,6 +22,7 @@ mod conformance;
 mod open_types;
 mod request_path;
 mod semver;
+mod send_call;
 mod spec;
 
 const USAGE: &str = "\

@@ -35,7 +35,7 @@ pub(crate) async fn run(client: &Client, matches: &ArgMatches) -> anyhow::Result
     if let Some(status) = matches.get_one::<Vec<String>>("status") {
         request = request.status(status.clone());
     }
-    let response = request.send().await.map_err(linkt::Error::from)?;
+    let response = request.send().await?;
 
     let mut body = response.into_inner().into_inner();
     let mut stdout = tokio::io::stdout();

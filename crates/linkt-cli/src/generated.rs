@@ -3,7 +3,6 @@
 // overlay: spec/overlay.yaml sha256:0c6d8afaca388e9d5904399e4901fcad36bfa93f7c299fb993c012ea1c3b6b79
 
 use linkt::*;
-use progenitor_client::Error;
 use anyhow::Context as _;
 pub struct Cli<T: CliConfig> {
     client: Client,
@@ -3295,9 +3294,7 @@ pub trait CliConfig {
     where
         T: schemars::JsonSchema + serde::Serialize + std::fmt::Debug;
     fn success_no_item(&self, value: &ResponseValue<()>);
-    fn error<T>(&self, value: &Error<T>)
-    where
-        T: schemars::JsonSchema + serde::Serialize + std::fmt::Debug;
+    fn error(&self, value: &linkt::Error);
     fn list_start<T>(&self)
     where
         T: schemars::JsonSchema + serde::Serialize + std::fmt::Debug;
@@ -3307,7 +3304,7 @@ pub trait CliConfig {
     fn list_end_success<T>(&self)
     where
         T: schemars::JsonSchema + serde::Serialize + std::fmt::Debug;
-    fn list_end_error<T>(&self, value: &Error<T>)
+    fn list_end_error<T>(&self, value: &linkt::Error)
     where
         T: schemars::JsonSchema + serde::Serialize + std::fmt::Debug;
     fn execute_icp_list(

@@ -8,7 +8,6 @@ use std::path::Path;
 use anyhow::Context as _;
 use clap::ArgMatches;
 use linkt::{Client, FilePart, ResponseValue, builder};
-use progenitor_client::Error;
 
 use crate::generated::CliConfig;
 use crate::render;
@@ -76,11 +75,7 @@ impl CliConfig for Output {
     fn success_no_item(&self, _value: &ResponseValue<()>) {}
 
     /// Failures are printed once, as one line, by `main`.
-    fn error<T>(&self, _value: &Error<T>)
-    where
-        T: schemars::JsonSchema + serde::Serialize + std::fmt::Debug,
-    {
-    }
+    fn error(&self, _value: &linkt::Error) {}
 
     fn list_start<T>(&self)
     where
@@ -103,7 +98,7 @@ impl CliConfig for Output {
     {
     }
 
-    fn list_end_error<T>(&self, _value: &Error<T>)
+    fn list_end_error<T>(&self, _value: &linkt::Error)
     where
         T: schemars::JsonSchema + serde::Serialize + std::fmt::Debug,
     {

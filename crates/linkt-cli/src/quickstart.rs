@@ -90,12 +90,7 @@ pub(crate) async fn run(
             }
         ]
     }))?;
-    let icp = client
-        .icp_create()
-        .body(icp)
-        .send()
-        .await
-        .map_err(linkt::Error::from)?;
+    let icp = client.icp_create().body(icp).send().await?;
     step(&format!("Created ICP {} ({})", icp.id, icp.name));
 
     let mut company_sheet = String::new();
@@ -106,12 +101,7 @@ pub(crate) async fn run(
             "icp_id": icp.id,
             "entity_type": entity_type
         }))?;
-        let sheet = client
-            .sheet_create()
-            .body(sheet)
-            .send()
-            .await
-            .map_err(linkt::Error::from)?;
+        let sheet = client.sheet_create().body(sheet).send().await?;
         let id = sheet.into_inner().id;
         step(&format!("Created {entity_type} sheet {id}"));
         if entity_type == "company" {
@@ -140,8 +130,7 @@ pub(crate) async fn run(
         .sheet_id(company_sheet.as_str())
         .body(fields)
         .send()
-        .await
-        .map_err(linkt::Error::from)?;
+        .await?;
     step("Added custom fields funding_stage and tech_stack to the company sheet");
 
     let task: types::CreateTaskRequest = typed(json!({
@@ -152,12 +141,7 @@ pub(crate) async fn run(
         "icp_id": icp.id,
         "task_config": { "type": "search", "desired_contact_count": 1, "user_feedback": "" }
     }))?;
-    let task = client
-        .task_create()
-        .body(task)
-        .send()
-        .await
-        .map_err(linkt::Error::from)?;
+    let task = client.task_create().body(task).send().await?;
     step(&format!("Created search task {}", task.id));
 
     let execute: types::ExecuteTaskRequest = typed(json!({

@@ -100,7 +100,6 @@ fn key_error(message: &str, source: &str) -> anyhow::Error {
 /// A failure as one line: the API's error with a hint where one helps, or the
 /// chain of causes joined by `: `.
 pub(crate) fn one_line(err: anyhow::Error) -> String {
-    let err = api_error(err);
     let text = match err.downcast_ref::<linkt::Error>() {
         Some(api) => describe(api),
         None => format!("{err:#}"),
@@ -118,13 +117,5 @@ pub(crate) fn describe(err: &linkt::Error) -> String {
             format!("{err} (the API key in {ENV_API_KEY} or --api-key lacks permission)")
         }
         _ => err.to_string(),
-    }
-}
-
-/// Converts a generated call's error into [`linkt::Error`].
-fn api_error(err: anyhow::Error) -> anyhow::Error {
-    match err.downcast::<progenitor_client::Error<()>>() {
-        Ok(err) => linkt::Error::from(err).into(),
-        Err(err) => err,
     }
 }

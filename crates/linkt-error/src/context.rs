@@ -19,8 +19,13 @@ use bytes::Bytes;
 pub struct CallContext {
     /// The OpenAPI `operationId` of the call, e.g. `icp_list`.
     pub operation_id: Option<Cow<'static, str>>,
-    /// How many attempts were made (1 when the call was not retried).
+    /// How many attempts were made (1 when the call was not retried, 0 when
+    /// it failed before anything was sent).
     pub attempts: Option<u32>,
+    /// The HTTP method of the call, e.g. `GET`.
+    pub method: Option<Cow<'static, str>>,
+    /// The path template of the call, e.g. `/v1/icp/{icp_id}`.
+    pub path_template: Option<Cow<'static, str>>,
 }
 
 impl CallContext {
@@ -29,6 +34,8 @@ impl CallContext {
         CallContext {
             operation_id: None,
             attempts: None,
+            method: None,
+            path_template: None,
         }
     }
 
@@ -41,6 +48,18 @@ impl CallContext {
     /// Sets the number of attempts.
     pub const fn with_attempts(mut self, attempts: u32) -> Self {
         self.attempts = Some(attempts);
+        self
+    }
+
+    /// Sets the HTTP method.
+    pub fn with_method(mut self, method: impl Into<Cow<'static, str>>) -> Self {
+        self.method = Some(method.into());
+        self
+    }
+
+    /// Sets the path template.
+    pub fn with_path_template(mut self, path_template: impl Into<Cow<'static, str>>) -> Self {
+        self.path_template = Some(path_template.into());
         self
     }
 }

@@ -183,6 +183,8 @@ struct Inner {
     request_id: Option<String>,
     operation_id: Option<Cow<'static, str>>,
     attempts: Option<u32>,
+    method: Option<Cow<'static, str>>,
+    path_template: Option<Cow<'static, str>>,
     validation: Vec<ValidationIssue>,
     detail: Option<Value>,
     retry_after: Option<Duration>,
@@ -205,6 +207,8 @@ impl Inner {
             request_id: None,
             operation_id: ctx.operation_id.clone(),
             attempts: ctx.attempts,
+            method: ctx.method.clone(),
+            path_template: ctx.path_template.clone(),
             validation: Vec::new(),
             detail: None,
             retry_after: None,
@@ -393,8 +397,8 @@ impl Error {
         .into()
     }
 
-    /// Fills in the operation id and attempt count from `ctx` (fields that
-    /// are `None` in `ctx` are left as they are).
+    /// Fills in the operation id, attempt count, method and path template
+    /// from `ctx` (fields that are `None` in `ctx` are left as they are).
     #[must_use]
     pub fn with_context(mut self, ctx: &CallContext) -> Error {
         if let Some(operation_id) = &ctx.operation_id {
@@ -402,6 +406,12 @@ impl Error {
         }
         if let Some(attempts) = ctx.attempts {
             self.inner.attempts = Some(attempts);
+        }
+        if let Some(method) = &ctx.method {
+            self.inner.method = Some(method.clone());
+        }
+        if let Some(path_template) = &ctx.path_template {
+            self.inner.path_template = Some(path_template.clone());
         }
         self
     }
@@ -481,9 +491,20 @@ impl Error {
         self.inner.operation_id.as_deref()
     }
 
-    /// How many attempts were made, when known.
+    /// How many attempts were made, when known: 0 when the call failed
+    /// before anything was sent, 1 when it was not retried.
     pub fn attempts(&self) -> Option<u32> {
         self.inner.attempts
+    }
+
+    /// The HTTP method of the failed call (`GET`), when known.
+    pub fn method(&self) -> Option<&str> {
+        self.inner.method.as_deref()
+    }
+
+    /// The path template of the failed call (`/v1/icp/{icp_id}`), when known.
+    pub fn path_template(&self) -> Option<&str> {
+        self.inner.path_template.as_deref()
     }
 
     /// The issues of a FastAPI validation error (usually 422); empty
@@ -641,7 +662,7 @@ impl fmt::Debug for Error {
             .field("kind", &inner.kind)
             .field("status", &inner.status)
             .field("message", &inner.message);
-        let optional: [(&str, Option<&dyn fmt::Debug>); 8] = [
+        let optional: [(&str, Option<&dyn fmt::Debug>); 10] = [
             ("code", inner.code.as_ref().map(|v| v as &dyn fmt::Debug)),
             (
                 "request_id",
@@ -654,6 +675,14 @@ impl fmt::Debug for Error {
             (
                 "attempts",
                 inner.attempts.as_ref().map(|v| v as &dyn fmt::Debug),
+            ),
+            (
+                "method",
+                inner.method.as_ref().map(|v| v as &dyn fmt::Debug),
+            ),
+            (
+                "path_template",
+                inner.path_template.as_ref().map(|v| v as &dyn fmt::Debug),
             ),
             (
                 "retry_after",

@@ -35,6 +35,9 @@ pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(60);
 /// Default timeout of establishing a connection.
 pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 
+/// Default time an idle connection is kept for reuse: 90 s, reqwest's.
+pub const DEFAULT_POOL_IDLE_TIMEOUT: Duration = Duration::from_secs(90);
+
 /// Default limit of a JSON success body, in bytes: 64 MiB.
 ///
 /// The largest page the API serves is `entity_list` at its maximum
@@ -70,6 +73,9 @@ pub struct ClientState {
     pub(crate) check_followed_redirects: bool,
     /// Most bytes of a JSON success body the hooks read.
     pub(crate) max_response_body: usize,
+    /// Timeout of each request, when a [`Client::with_options`] view sets
+    /// one (the `reqwest::Client`'s own applies otherwise).
+    pub(crate) timeout: Option<Duration>,
 }
 
 impl fmt::Debug for ClientState {
@@ -81,6 +87,7 @@ impl fmt::Debug for ClientState {
             .field("retry", &self.retry)
             .field("limiter", &self.limiter)
             .field("max_response_body", &self.max_response_body)
+            .field("timeout", &self.timeout)
             .finish_non_exhaustive()
     }
 }
@@ -149,6 +156,8 @@ pub struct ClientBuilder {
     http: Option<reqwest::Client>,
     sleep: Option<SleepFn>,
     max_response_body: usize,
+    pool_max_idle_per_host: usize,
+    pool_idle_timeout: Option<Duration>,
 }
 
 impl Default for ClientBuilder {
@@ -165,6 +174,8 @@ impl Default for ClientBuilder {
             http: None,
             sleep: None,
             max_response_body: DEFAULT_MAX_RESPONSE_BODY,
+            pool_max_idle_per_host: usize::MAX,
+            pool_idle_timeout: Some(DEFAULT_POOL_IDLE_TIMEOUT),
         }
     }
 }
@@ -179,6 +190,8 @@ impl fmt::Debug for ClientBuilder {
             .field("retry", &self.retry)
             .field("plan", &self.plan)
             .field("max_response_body", &self.max_response_body)
+            .field("pool_max_idle_per_host", &self.pool_max_idle_per_host)
+            .field("pool_idle_timeout", &self.pool_idle_timeout)
             .finish_non_exhaustive()
     }
 }
@@ -229,6 +242,31 @@ impl ClientBuilder {
         self
     }
 
+    /// Most idle connections kept open for reuse (to the API's one host);
+    /// no limit by default. Ignored with [`Self::reqwest_client`].
+    ///
+    /// Every call in flight needs a connection of its own (HTTP/1.1), and a
+    /// connection that is not kept when its call ends must be opened again,
+    /// with its TCP and TLS handshakes, by the next call. With no limit the
+    /// pool holds as many connections as the most calls that were ever in
+    /// flight at once, each until it has been idle for
+    /// [`Self::pool_idle_timeout`]: that is what keeps a burst of 128
+    /// concurrent calls on 128 connections rather than opening new ones
+    /// for most of its calls. Set a limit to hold fewer sockets between
+    /// bursts, at the cost of reconnecting when concurrency rises above it.
+    pub fn pool_max_idle_per_host(mut self, connections: usize) -> Self {
+        self.pool_max_idle_per_host = connections;
+        self
+    }
+
+    /// How long an idle connection is kept for reuse
+    /// ([`DEFAULT_POOL_IDLE_TIMEOUT`], 90 s, by default); `None` keeps it
+    /// until the server closes it. Ignored with [`Self::reqwest_client`].
+    pub fn pool_idle_timeout(mut self, timeout: Option<Duration>) -> Self {
+        self.pool_idle_timeout = timeout;
+        self
+    }
+
     /// The retry policy; [`RetryPolicy::none()`] disables retries.
     pub fn retry_policy(mut self, policy: RetryPolicy) -> Self {
         self.retry = policy;
@@ -275,23 +313,15 @@ impl ClientBuilder {
     /// `default_header("User-Agent", "myapp/1.2")` sends
     /// `User-Agent: myapp/1.2 linkt-rust/<version>`.
     pub fn default_header(mut self, name: &str, value: &str) -> Self {
-        let error = match (HeaderName::try_from(name), HeaderValue::try_from(value)) {
-            (Ok(header), Ok(value)) => match owned_header(&header) {
-                None => {
-                    self.headers.insert(header, value);
-                    None
-                }
-                Some(reason) => Some(format!(
-                    "header `{name}` cannot be a default header: {reason}"
-                )),
-            },
-            (Err(_), _) => Some(format!("invalid header name `{name}`")),
-            (_, Err(_)) => Some(format!("invalid value for header `{name}`")),
-        };
-        // The first error is reported: a valid header given later does not
-        // hide it.
-        if self.header_error.is_none() {
-            self.header_error = error;
+        match checked_header(name, value) {
+            Ok((name, value)) => {
+                self.headers.insert(name, value);
+            }
+            // The first error is reported: a valid header given later does
+            // not hide it.
+            Err(error) => {
+                self.header_error.get_or_insert(error);
+            }
         }
         self
     }
@@ -349,18 +379,17 @@ impl ClientBuilder {
         let check_followed_redirects = self.http.is_some();
         let http = match self.http {
             Some(http) => http,
-            None => build_http(self.timeout, self.connect_timeout)?,
+            None => build_http(&Transport {
+                timeout: self.timeout,
+                connect_timeout: self.connect_timeout,
+                pool_max_idle_per_host: self.pool_max_idle_per_host,
+                pool_idle_timeout: self.pool_idle_timeout,
+            })?,
         };
         let mut headers = self.headers;
         let user_agent = match headers.remove(http::header::USER_AGENT) {
             None => HeaderValue::from_static(USER_AGENT),
-            Some(product) => {
-                let mut joined = product.as_bytes().to_vec();
-                joined.push(b' ');
-                joined.extend_from_slice(USER_AGENT.as_bytes());
-                HeaderValue::from_bytes(&joined)
-                    .map_err(|_| Error::configuration("invalid value for header `User-Agent`"))?
-            }
+            Some(product) => product_before(&product, &HeaderValue::from_static(USER_AGENT))?,
         };
         let state = ClientState {
             max_response_body: self.max_response_body,
@@ -374,13 +403,38 @@ impl ClientBuilder {
                 .unwrap_or_else(|| Arc::new(|d| Box::pin(tokio::time::sleep(d)))),
             last_rate_limit: Arc::default(),
             check_followed_redirects,
+            timeout: None,
         };
         Ok(Client::new_with_client(config.base_url(), http, state))
     }
 }
 
-/// Why a default header named `name` is refused, when the client sets it
-/// itself; see [`ClientBuilder::default_header`].
+/// `product` in front of the user agent `ours`: `myapp/1.2 linkt-rust/0.3.0`.
+fn product_before(product: &HeaderValue, ours: &HeaderValue) -> Result<HeaderValue, Error> {
+    let mut joined = product.as_bytes().to_vec();
+    joined.push(b' ');
+    joined.extend_from_slice(ours.as_bytes());
+    HeaderValue::from_bytes(&joined)
+        .map_err(|_| Error::configuration("invalid value for header `User-Agent`"))
+}
+
+/// A header given by the user, parsed, or the message of the error that
+/// refuses it: an invalid name or value, or one the client sets itself
+/// ([`owned_header`]).
+pub(crate) fn checked_header(name: &str, value: &str) -> Result<(HeaderName, HeaderValue), String> {
+    let header = HeaderName::try_from(name).map_err(|_| format!("invalid header name `{name}`"))?;
+    let value =
+        HeaderValue::try_from(value).map_err(|_| format!("invalid value for header `{name}`"))?;
+    match owned_header(&header) {
+        None => Ok((header, value)),
+        Some(reason) => Err(format!(
+            "header `{name}` cannot be set by the caller: {reason}"
+        )),
+    }
+}
+
+/// Why a header named `name` is refused as a default or per-call header,
+/// when the client sets it itself; see [`ClientBuilder::default_header`].
 fn owned_header(name: &HeaderName) -> Option<&'static str> {
     use http::header;
     if name == linkt_auth::API_KEY_HEADER_NAME {
@@ -407,24 +461,166 @@ fn owned_header(name: &HeaderName) -> Option<&'static str> {
     }
 }
 
-fn build_http(timeout: Duration, connect_timeout: Duration) -> Result<reqwest::Client, Error> {
+/// The settings of the `reqwest::Client` the builder makes.
+struct Transport {
+    timeout: Duration,
+    connect_timeout: Duration,
+    pool_max_idle_per_host: usize,
+    pool_idle_timeout: Option<Duration>,
+}
+
+fn build_http(builder: &Transport) -> Result<reqwest::Client, Error> {
     // rustls with the ring provider; a provider the application installed wins.
     let _ = rustls::crypto::ring::default_provider().install_default();
     reqwest::Client::builder()
-        .timeout(timeout)
-        .connect_timeout(connect_timeout)
-        .pool_max_idle_per_host(20)
+        .timeout(builder.timeout)
+        .connect_timeout(builder.connect_timeout)
+        // reqwest's defaults unless configured: no cap on idle connections,
+        // so a connection per call in flight is kept and reused however
+        // many calls are in flight (see `pool_max_idle_per_host`).
+        .pool_max_idle_per_host(builder.pool_max_idle_per_host)
+        .pool_idle_timeout(builder.pool_idle_timeout)
         // The API does not redirect. Following would send the key to wherever
         // a `Location` points (reqwest removes `Authorization`, not
         // `x-api-key`) and replay a `POST` answered 302 as a `GET`; the
         // hooks make a 3xx an error naming its target instead.
         .redirect(reqwest::redirect::Policy::none())
-        // Retries are the `exec` hook's. reqwest's own layer (HTTP/2 protocol
+        // Retries are the client's own. reqwest's own layer (HTTP/2 protocol
         // NACKs, which this HTTP/1.1 build never sees) would still copy every
         // request in case it retried; with no retries allowed it copies none.
         .retry(reqwest::retry::never().max_retries_per_request(0))
         .build()
         .map_err(|err| Error::configuration(format!("building the http client: {err}")))
+}
+
+/// Options for the calls made through one view of a [`Client`]; see
+/// [`Client::with_options`]. Anything not set keeps the client's setting.
+///
+/// ```
+/// use std::time::Duration;
+/// use linkt::{CallOptions, RetryPolicy};
+///
+/// let options = CallOptions::new()
+///     .timeout(Duration::from_secs(5))
+///     .retry_policy(RetryPolicy::none())
+///     .header("x-correlation-id", "batch-7");
+/// # let _ = options;
+/// ```
+#[derive(Clone, Default)]
+#[must_use]
+pub struct CallOptions {
+    timeout: Option<Duration>,
+    retry: Option<RetryPolicy>,
+    max_response_body: Option<usize>,
+    headers: Vec<(String, String)>,
+}
+
+impl fmt::Debug for CallOptions {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // Header values may be credentials of their own: names only.
+        f.debug_struct("CallOptions")
+            .field("timeout", &self.timeout)
+            .field("retry", &self.retry)
+            .field("max_response_body", &self.max_response_body)
+            .field(
+                "headers",
+                &self
+                    .headers
+                    .iter()
+                    .map(|(name, _)| name)
+                    .collect::<Vec<_>>(),
+            )
+            .finish()
+    }
+}
+
+impl CallOptions {
+    /// No options: every call keeps the client's settings.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Timeout of each request (each attempt: connect, send and read the
+    /// response), in place of the client's ([`DEFAULT_TIMEOUT`] by default).
+    /// The whole call, retries included, is bounded by the retry policy's
+    /// [`deadline`](RetryPolicy::with_deadline).
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = Some(timeout);
+        self
+    }
+
+    /// The retry policy, in place of the client's.
+    pub fn retry_policy(mut self, policy: RetryPolicy) -> Self {
+        self.retry = Some(policy);
+        self
+    }
+
+    /// The most bytes of a JSON success body, in place of the client's
+    /// ([`ClientBuilder::max_response_body`]).
+    pub fn max_response_body(mut self, bytes: usize) -> Self {
+        self.max_response_body = Some(bytes);
+        self
+    }
+
+    /// A header sent with every call, in place of a default header of the
+    /// same name. The rules of [`ClientBuilder::default_header`] apply, and
+    /// a header they refuse makes [`Client::with_options`] fail.
+    pub fn header(mut self, name: &str, value: &str) -> Self {
+        self.headers.push((name.to_owned(), value.to_owned()));
+        self
+    }
+}
+
+impl Client {
+    /// A view of this client whose calls use `options`, sharing its
+    /// connection pool, rate limiter and rate-limit record: as cheap as a
+    /// clone, so it can be made for a single call.
+    ///
+    /// Fails, before anything is sent, when a header is invalid or one the
+    /// client sets itself ([`ErrorKind::Configuration`](crate::ErrorKind::Configuration),
+    /// naming it).
+    ///
+    /// ```no_run
+    /// use std::time::Duration;
+    /// use linkt::{CallOptions, Client, RetryPolicy};
+    ///
+    /// # async fn run() -> Result<(), linkt::Error> {
+    /// let client = Client::from_env()?;
+    /// // One call that must answer fast and not be retried.
+    /// let icps = client
+    ///     .with_options(CallOptions::new().timeout(Duration::from_secs(2)).retry_policy(RetryPolicy::none()))?
+    ///     .icp_list()
+    ///     .send()
+    ///     .await?;
+    /// println!("{} ICPs", icps.total);
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn with_options(&self, options: CallOptions) -> Result<Client, Error> {
+        let mut state = self.inner.clone();
+        if let Some(timeout) = options.timeout {
+            state.timeout = Some(timeout);
+        }
+        if let Some(retry) = options.retry {
+            state.retry = retry;
+        }
+        if let Some(bytes) = options.max_response_body {
+            state.max_response_body = bytes;
+        }
+        for (name, value) in &options.headers {
+            let (name, value) = checked_header(name, value).map_err(Error::configuration)?;
+            if name == http::header::USER_AGENT {
+                state.user_agent = product_before(&value, &state.user_agent)?;
+            } else {
+                state.headers.insert(name, value);
+            }
+        }
+        Ok(Client::new_with_client(
+            &self.baseurl,
+            self.client.clone(),
+            state,
+        ))
+    }
 }
 
 /// Rate-limit information on a successful response.

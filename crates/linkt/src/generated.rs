@@ -15086,10 +15086,10 @@ pub mod builder {
         }
         pub fn page<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<::std::num::NonZeroU64>,
+            V: crate::IntegerArg<::std::num::NonZeroU64>,
         {
             self.page = value
-                .try_into()
+                .into_integer()
                 .map(Some)
                 .map_err(|_| {
                     "conversion to `:: std :: num :: NonZeroU64` for page failed"
@@ -15099,10 +15099,10 @@ pub mod builder {
         }
         pub fn page_size<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<::std::num::NonZeroU64>,
+            V: crate::IntegerArg<::std::num::NonZeroU64>,
         {
             self.page_size = value
-                .try_into()
+                .into_integer()
                 .map(Some)
                 .map_err(|_| {
                     "conversion to `:: std :: num :: NonZeroU64` for page_size failed"
@@ -15126,13 +15126,16 @@ pub mod builder {
         ///Sends a `GET` request to `/v1/icp`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::IcpListResponse>, Error<()>> {
+        ) -> Result<ResponseValue<types::IcpListResponse>, crate::Error> {
             let Self { client, mode, order, page, page_size, sort_by } = self;
-            let mode = mode.map_err(Error::InvalidRequest)?;
-            let order = order.map_err(Error::InvalidRequest)?;
-            let page = page.map_err(Error::InvalidRequest)?;
-            let page_size = page_size.map_err(Error::InvalidRequest)?;
-            let sort_by = sort_by.map_err(Error::InvalidRequest)?;
+            let info = OperationInfo {
+                operation_id: "icp_list",
+            };
+            let mode = mode.map_err(crate::support::invalid_request(&info))?;
+            let order = order.map_err(crate::support::invalid_request(&info))?;
+            let page = page.map_err(crate::support::invalid_request(&info))?;
+            let page_size = page_size.map_err(crate::support::invalid_request(&info))?;
+            let sort_by = sort_by.map_err(crate::support::invalid_request(&info))?;
             let url = format!("{}/v1/icp", client.baseurl,);
             #[allow(unused_mut)]
             let mut request = client
@@ -15147,18 +15150,12 @@ pub mod builder {
                 .query(&progenitor_client::QueryParam::new("page", &page))
                 .query(&progenitor_client::QueryParam::new("page_size", &page_size))
                 .query(&progenitor_client::QueryParam::new("sort_by", &sort_by))
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "icp_list",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200..=299 => crate::support::json(response).await,
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+                .build()
+                .map_err(crate::support::unbuilt(&info))?;
+            let response = client
+                .call(request, &info, crate::support::Expect::Json)
+                .await?;
+            crate::support::json(response).await
         }
     }
     /**Builder for [`Client::icp_create`]
@@ -15201,13 +15198,18 @@ pub mod builder {
             self
         }
         ///Sends a `POST` request to `/v1/icp`
-        pub async fn send(self) -> Result<ResponseValue<types::IcpResponse>, Error<()>> {
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::IcpResponse>, crate::Error> {
             let Self { client, body } = self;
+            let info = OperationInfo {
+                operation_id: "icp_create",
+            };
             let body = body
                 .and_then(|v| {
                     types::CreateIcpRequest::try_from(v).map_err(|e| e.to_string())
                 })
-                .map_err(Error::InvalidRequest)?;
+                .map_err(crate::support::invalid_request(&info))?;
             let url = format!("{}/v1/icp", client.baseurl,);
             #[allow(unused_mut)]
             let mut request = client
@@ -15218,18 +15220,12 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .json(&body)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "icp_create",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200..=299 => crate::support::json(response).await,
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+                .build()
+                .map_err(crate::support::unbuilt(&info))?;
+            let response = client
+                .call(request, &info, crate::support::Expect::Json)
+                .await?;
+            crate::support::json(response).await
         }
     }
     /**Builder for [`Client::icp_retrieve`]
@@ -15260,12 +15256,17 @@ pub mod builder {
             self
         }
         ///Sends a `GET` request to `/v1/icp/{icp_id}`
-        pub async fn send(self) -> Result<ResponseValue<types::IcpResponse>, Error<()>> {
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::IcpResponse>, crate::Error> {
             let Self { client, icp_id } = self;
-            let icp_id = icp_id.map_err(Error::InvalidRequest)?;
+            let info = OperationInfo {
+                operation_id: "icp_retrieve",
+            };
+            let icp_id = icp_id.map_err(crate::support::invalid_request(&info))?;
             let url = format!(
                 "{}/v1/icp/{}", client.baseurl, icp_id.to_path_segment("icp_id")
-                .map_err(Error::InvalidRequest) ?,
+                .map_err(crate ::support::invalid_request(& info)) ?,
             );
             #[allow(unused_mut)]
             let mut request = client
@@ -15275,18 +15276,12 @@ pub mod builder {
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "icp_retrieve",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200..=299 => crate::support::json(response).await,
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+                .build()
+                .map_err(crate::support::unbuilt(&info))?;
+            let response = client
+                .call(request, &info, crate::support::Expect::Json)
+                .await?;
+            crate::support::json(response).await
         }
     }
     /**Builder for [`Client::icp_update`]
@@ -15343,17 +15338,22 @@ pub mod builder {
             self
         }
         ///Sends a `PUT` request to `/v1/icp/{icp_id}`
-        pub async fn send(self) -> Result<ResponseValue<types::IcpResponse>, Error<()>> {
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::IcpResponse>, crate::Error> {
             let Self { client, icp_id, body } = self;
-            let icp_id = icp_id.map_err(Error::InvalidRequest)?;
+            let info = OperationInfo {
+                operation_id: "icp_update",
+            };
+            let icp_id = icp_id.map_err(crate::support::invalid_request(&info))?;
             let body = body
                 .and_then(|v| {
                     types::UpdateIcpRequest::try_from(v).map_err(|e| e.to_string())
                 })
-                .map_err(Error::InvalidRequest)?;
+                .map_err(crate::support::invalid_request(&info))?;
             let url = format!(
                 "{}/v1/icp/{}", client.baseurl, icp_id.to_path_segment("icp_id")
-                .map_err(Error::InvalidRequest) ?,
+                .map_err(crate ::support::invalid_request(& info)) ?,
             );
             #[allow(unused_mut)]
             let mut request = client
@@ -15364,18 +15364,12 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .json(&body)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "icp_update",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200..=299 => crate::support::json(response).await,
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+                .build()
+                .map_err(crate::support::unbuilt(&info))?;
+            let response = client
+                .call(request, &info, crate::support::Expect::Json)
+                .await?;
+            crate::support::json(response).await
         }
     }
     /**Builder for [`Client::icp_delete`]
@@ -15406,26 +15400,26 @@ pub mod builder {
             self
         }
         ///Sends a `DELETE` request to `/v1/icp/{icp_id}`
-        pub async fn send(self) -> Result<ResponseValue<()>, Error<()>> {
+        pub async fn send(self) -> Result<ResponseValue<()>, crate::Error> {
             let Self { client, icp_id } = self;
-            let icp_id = icp_id.map_err(Error::InvalidRequest)?;
-            let url = format!(
-                "{}/v1/icp/{}", client.baseurl, icp_id.to_path_segment("icp_id")
-                .map_err(Error::InvalidRequest) ?,
-            );
-            #[allow(unused_mut)]
-            let mut request = client.client.delete(url).build()?;
             let info = OperationInfo {
                 operation_id: "icp_delete",
             };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200..=299 => Ok(crate::support::empty(response)),
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            let icp_id = icp_id.map_err(crate::support::invalid_request(&info))?;
+            let url = format!(
+                "{}/v1/icp/{}", client.baseurl, icp_id.to_path_segment("icp_id")
+                .map_err(crate ::support::invalid_request(& info)) ?,
+            );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .delete(url)
+                .build()
+                .map_err(crate::support::unbuilt(&info))?;
+            let response = client
+                .call(request, &info, crate::support::Expect::Empty)
+                .await?;
+            Ok(crate::support::empty(response))
         }
     }
     /**Builder for [`Client::icp_get_active_runs`]
@@ -15458,12 +15452,16 @@ pub mod builder {
         ///Sends a `GET` request to `/v1/icp/{icp_id}/active_runs`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::IcpGetActiveRunsResponse>, Error<()>> {
+        ) -> Result<ResponseValue<types::IcpGetActiveRunsResponse>, crate::Error> {
             let Self { client, icp_id } = self;
-            let icp_id = icp_id.map_err(Error::InvalidRequest)?;
+            let info = OperationInfo {
+                operation_id: "icp_get_active_runs",
+            };
+            let icp_id = icp_id.map_err(crate::support::invalid_request(&info))?;
             let url = format!(
                 "{}/v1/icp/{}/active_runs", client.baseurl, icp_id
-                .to_path_segment("icp_id").map_err(Error::InvalidRequest) ?,
+                .to_path_segment("icp_id").map_err(crate ::support::invalid_request(&
+                info)) ?,
             );
             #[allow(unused_mut)]
             let mut request = client
@@ -15473,18 +15471,12 @@ pub mod builder {
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "icp_get_active_runs",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200..=299 => crate::support::json(response).await,
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+                .build()
+                .map_err(crate::support::unbuilt(&info))?;
+            let response = client
+                .call(request, &info, crate::support::Expect::Json)
+                .await?;
+            crate::support::json(response).await
         }
     }
     /**Builder for [`Client::sheet_list`]
@@ -15584,14 +15576,18 @@ pub mod builder {
         ///Sends a `GET` request to `/v1/sheet`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::SheetListResponse>, Error<()>> {
+        ) -> Result<ResponseValue<types::SheetListResponse>, crate::Error> {
             let Self { client, entity_type, icp_id, order, page, page_size, sort_by } = self;
-            let entity_type = entity_type.map_err(Error::InvalidRequest)?;
-            let icp_id = icp_id.map_err(Error::InvalidRequest)?;
-            let order = order.map_err(Error::InvalidRequest)?;
-            let page = page.map_err(Error::InvalidRequest)?;
-            let page_size = page_size.map_err(Error::InvalidRequest)?;
-            let sort_by = sort_by.map_err(Error::InvalidRequest)?;
+            let info = OperationInfo {
+                operation_id: "sheet_list",
+            };
+            let entity_type = entity_type
+                .map_err(crate::support::invalid_request(&info))?;
+            let icp_id = icp_id.map_err(crate::support::invalid_request(&info))?;
+            let order = order.map_err(crate::support::invalid_request(&info))?;
+            let page = page.map_err(crate::support::invalid_request(&info))?;
+            let page_size = page_size.map_err(crate::support::invalid_request(&info))?;
+            let sort_by = sort_by.map_err(crate::support::invalid_request(&info))?;
             let url = format!("{}/v1/sheet", client.baseurl,);
             #[allow(unused_mut)]
             let mut request = client
@@ -15607,18 +15603,12 @@ pub mod builder {
                 .query(&progenitor_client::QueryParam::new("page", &page))
                 .query(&progenitor_client::QueryParam::new("page_size", &page_size))
                 .query(&progenitor_client::QueryParam::new("sort_by", &sort_by))
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "sheet_list",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200..=299 => crate::support::json(response).await,
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+                .build()
+                .map_err(crate::support::unbuilt(&info))?;
+            let response = client
+                .call(request, &info, crate::support::Expect::Json)
+                .await?;
+            crate::support::json(response).await
         }
     }
     /**Builder for [`Client::sheet_create`]
@@ -15661,13 +15651,16 @@ pub mod builder {
             self
         }
         ///Sends a `POST` request to `/v1/sheet`
-        pub async fn send(self) -> Result<ResponseValue<types::Sheet>, Error<()>> {
+        pub async fn send(self) -> Result<ResponseValue<types::Sheet>, crate::Error> {
             let Self { client, body } = self;
+            let info = OperationInfo {
+                operation_id: "sheet_create",
+            };
             let body = body
                 .and_then(|v| {
                     types::CreateSheetRequest::try_from(v).map_err(|e| e.to_string())
                 })
-                .map_err(Error::InvalidRequest)?;
+                .map_err(crate::support::invalid_request(&info))?;
             let url = format!("{}/v1/sheet", client.baseurl,);
             #[allow(unused_mut)]
             let mut request = client
@@ -15678,18 +15671,12 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .json(&body)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "sheet_create",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200..=299 => crate::support::json(response).await,
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+                .build()
+                .map_err(crate::support::unbuilt(&info))?;
+            let response = client
+                .call(request, &info, crate::support::Expect::Json)
+                .await?;
+            crate::support::json(response).await
         }
     }
     /**Builder for [`Client::sheet_retrieve`]
@@ -15720,12 +15707,15 @@ pub mod builder {
             self
         }
         ///Sends a `GET` request to `/v1/sheet/{sheet_id}`
-        pub async fn send(self) -> Result<ResponseValue<types::Sheet>, Error<()>> {
+        pub async fn send(self) -> Result<ResponseValue<types::Sheet>, crate::Error> {
             let Self { client, sheet_id } = self;
-            let sheet_id = sheet_id.map_err(Error::InvalidRequest)?;
+            let info = OperationInfo {
+                operation_id: "sheet_retrieve",
+            };
+            let sheet_id = sheet_id.map_err(crate::support::invalid_request(&info))?;
             let url = format!(
                 "{}/v1/sheet/{}", client.baseurl, sheet_id.to_path_segment("sheet_id")
-                .map_err(Error::InvalidRequest) ?,
+                .map_err(crate ::support::invalid_request(& info)) ?,
             );
             #[allow(unused_mut)]
             let mut request = client
@@ -15735,18 +15725,12 @@ pub mod builder {
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "sheet_retrieve",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200..=299 => crate::support::json(response).await,
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+                .build()
+                .map_err(crate::support::unbuilt(&info))?;
+            let response = client
+                .call(request, &info, crate::support::Expect::Json)
+                .await?;
+            crate::support::json(response).await
         }
     }
     /**Builder for [`Client::sheet_update`]
@@ -15803,31 +15787,32 @@ pub mod builder {
             self
         }
         ///Sends a `PUT` request to `/v1/sheet/{sheet_id}`
-        pub async fn send(self) -> Result<ResponseValue<()>, Error<()>> {
+        pub async fn send(self) -> Result<ResponseValue<()>, crate::Error> {
             let Self { client, sheet_id, body } = self;
-            let sheet_id = sheet_id.map_err(Error::InvalidRequest)?;
+            let info = OperationInfo {
+                operation_id: "sheet_update",
+            };
+            let sheet_id = sheet_id.map_err(crate::support::invalid_request(&info))?;
             let body = body
                 .and_then(|v| {
                     types::UpdateSheetRequest::try_from(v).map_err(|e| e.to_string())
                 })
-                .map_err(Error::InvalidRequest)?;
+                .map_err(crate::support::invalid_request(&info))?;
             let url = format!(
                 "{}/v1/sheet/{}", client.baseurl, sheet_id.to_path_segment("sheet_id")
-                .map_err(Error::InvalidRequest) ?,
+                .map_err(crate ::support::invalid_request(& info)) ?,
             );
             #[allow(unused_mut)]
-            let mut request = client.client.put(url).json(&body).build()?;
-            let info = OperationInfo {
-                operation_id: "sheet_update",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200..=299 => Ok(crate::support::empty(response)),
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            let mut request = client
+                .client
+                .put(url)
+                .json(&body)
+                .build()
+                .map_err(crate::support::unbuilt(&info))?;
+            let response = client
+                .call(request, &info, crate::support::Expect::Empty)
+                .await?;
+            Ok(crate::support::empty(response))
         }
     }
     /**Builder for [`Client::sheet_delete`]
@@ -15858,26 +15843,26 @@ pub mod builder {
             self
         }
         ///Sends a `DELETE` request to `/v1/sheet/{sheet_id}`
-        pub async fn send(self) -> Result<ResponseValue<()>, Error<()>> {
+        pub async fn send(self) -> Result<ResponseValue<()>, crate::Error> {
             let Self { client, sheet_id } = self;
-            let sheet_id = sheet_id.map_err(Error::InvalidRequest)?;
-            let url = format!(
-                "{}/v1/sheet/{}", client.baseurl, sheet_id.to_path_segment("sheet_id")
-                .map_err(Error::InvalidRequest) ?,
-            );
-            #[allow(unused_mut)]
-            let mut request = client.client.delete(url).build()?;
             let info = OperationInfo {
                 operation_id: "sheet_delete",
             };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200..=299 => Ok(crate::support::empty(response)),
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            let sheet_id = sheet_id.map_err(crate::support::invalid_request(&info))?;
+            let url = format!(
+                "{}/v1/sheet/{}", client.baseurl, sheet_id.to_path_segment("sheet_id")
+                .map_err(crate ::support::invalid_request(& info)) ?,
+            );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .delete(url)
+                .build()
+                .map_err(crate::support::unbuilt(&info))?;
+            let response = client
+                .call(request, &info, crate::support::Expect::Empty)
+                .await?;
+            Ok(crate::support::empty(response))
         }
     }
     /**Builder for [`Client::sheet_schema_get_default`]
@@ -15894,8 +15879,11 @@ pub mod builder {
         ///Sends a `GET` request to `/v1/sheet/schema/default`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::SchemaGetDefaultResponse>, Error<()>> {
+        ) -> Result<ResponseValue<types::SchemaGetDefaultResponse>, crate::Error> {
             let Self { client } = self;
+            let info = OperationInfo {
+                operation_id: "sheet_schema_get_default",
+            };
             let url = format!("{}/v1/sheet/schema/default", client.baseurl,);
             #[allow(unused_mut)]
             let mut request = client
@@ -15905,18 +15893,12 @@ pub mod builder {
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "sheet_schema_get_default",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200..=299 => crate::support::json(response).await,
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+                .build()
+                .map_err(crate::support::unbuilt(&info))?;
+            let response = client
+                .call(request, &info, crate::support::Expect::Json)
+                .await?;
+            crate::support::json(response).await
         }
     }
     /**Builder for [`Client::sheet_schema_get_field_definitions`]
@@ -15933,8 +15915,14 @@ pub mod builder {
         ///Sends a `GET` request to `/v1/sheet/schema/field`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::SchemaGetFieldDefinitionsResponse>, Error<()>> {
+        ) -> Result<
+            ResponseValue<types::SchemaGetFieldDefinitionsResponse>,
+            crate::Error,
+        > {
             let Self { client } = self;
+            let info = OperationInfo {
+                operation_id: "sheet_schema_get_field_definitions",
+            };
             let url = format!("{}/v1/sheet/schema/field", client.baseurl,);
             #[allow(unused_mut)]
             let mut request = client
@@ -15944,18 +15932,12 @@ pub mod builder {
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "sheet_schema_get_field_definitions",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200..=299 => crate::support::json(response).await,
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+                .build()
+                .map_err(crate::support::unbuilt(&info))?;
+            let response = client
+                .call(request, &info, crate::support::Expect::Json)
+                .await?;
+            crate::support::json(response).await
         }
     }
     /**Builder for [`Client::sheet_schema_get`]
@@ -15988,12 +15970,16 @@ pub mod builder {
         ///Sends a `GET` request to `/v1/sheet/schema/{sheet_id}`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::SchemaGetResponse>, Error<()>> {
+        ) -> Result<ResponseValue<types::SchemaGetResponse>, crate::Error> {
             let Self { client, sheet_id } = self;
-            let sheet_id = sheet_id.map_err(Error::InvalidRequest)?;
+            let info = OperationInfo {
+                operation_id: "sheet_schema_get",
+            };
+            let sheet_id = sheet_id.map_err(crate::support::invalid_request(&info))?;
             let url = format!(
                 "{}/v1/sheet/schema/{}", client.baseurl, sheet_id
-                .to_path_segment("sheet_id").map_err(Error::InvalidRequest) ?,
+                .to_path_segment("sheet_id").map_err(crate ::support::invalid_request(&
+                info)) ?,
             );
             #[allow(unused_mut)]
             let mut request = client
@@ -16003,18 +15989,12 @@ pub mod builder {
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "sheet_schema_get",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200..=299 => crate::support::json(response).await,
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+                .build()
+                .map_err(crate::support::unbuilt(&info))?;
+            let response = client
+                .call(request, &info, crate::support::Expect::Json)
+                .await?;
+            crate::support::json(response).await
         }
     }
     /**Builder for [`Client::sheet_schema_add_fields`]
@@ -16073,31 +16053,33 @@ pub mod builder {
             self
         }
         ///Sends a `PUT` request to `/v1/sheet/schema/{sheet_id}`
-        pub async fn send(self) -> Result<ResponseValue<()>, Error<()>> {
+        pub async fn send(self) -> Result<ResponseValue<()>, crate::Error> {
             let Self { client, sheet_id, body } = self;
-            let sheet_id = sheet_id.map_err(Error::InvalidRequest)?;
+            let info = OperationInfo {
+                operation_id: "sheet_schema_add_fields",
+            };
+            let sheet_id = sheet_id.map_err(crate::support::invalid_request(&info))?;
             let body = body
                 .and_then(|v| {
                     types::AddCustomFieldsRequest::try_from(v).map_err(|e| e.to_string())
                 })
-                .map_err(Error::InvalidRequest)?;
+                .map_err(crate::support::invalid_request(&info))?;
             let url = format!(
                 "{}/v1/sheet/schema/{}", client.baseurl, sheet_id
-                .to_path_segment("sheet_id").map_err(Error::InvalidRequest) ?,
+                .to_path_segment("sheet_id").map_err(crate ::support::invalid_request(&
+                info)) ?,
             );
             #[allow(unused_mut)]
-            let mut request = client.client.put(url).json(&body).build()?;
-            let info = OperationInfo {
-                operation_id: "sheet_schema_add_fields",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200..=299 => Ok(crate::support::empty(response)),
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            let mut request = client
+                .client
+                .put(url)
+                .json(&body)
+                .build()
+                .map_err(crate::support::unbuilt(&info))?;
+            let response = client
+                .call(request, &info, crate::support::Expect::Empty)
+                .await?;
+            Ok(crate::support::empty(response))
         }
     }
     /**Builder for [`Client::sheet_schema_delete_fields`]
@@ -16157,32 +16139,34 @@ pub mod builder {
             self
         }
         ///Sends a `DELETE` request to `/v1/sheet/schema/{sheet_id}`
-        pub async fn send(self) -> Result<ResponseValue<()>, Error<()>> {
+        pub async fn send(self) -> Result<ResponseValue<()>, crate::Error> {
             let Self { client, sheet_id, body } = self;
-            let sheet_id = sheet_id.map_err(Error::InvalidRequest)?;
+            let info = OperationInfo {
+                operation_id: "sheet_schema_delete_fields",
+            };
+            let sheet_id = sheet_id.map_err(crate::support::invalid_request(&info))?;
             let body = body
                 .and_then(|v| {
                     types::DeleteCustomFieldsRequest::try_from(v)
                         .map_err(|e| e.to_string())
                 })
-                .map_err(Error::InvalidRequest)?;
+                .map_err(crate::support::invalid_request(&info))?;
             let url = format!(
                 "{}/v1/sheet/schema/{}", client.baseurl, sheet_id
-                .to_path_segment("sheet_id").map_err(Error::InvalidRequest) ?,
+                .to_path_segment("sheet_id").map_err(crate ::support::invalid_request(&
+                info)) ?,
             );
             #[allow(unused_mut)]
-            let mut request = client.client.delete(url).json(&body).build()?;
-            let info = OperationInfo {
-                operation_id: "sheet_schema_delete_fields",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200..=299 => Ok(crate::support::empty(response)),
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            let mut request = client
+                .client
+                .delete(url)
+                .json(&body)
+                .build()
+                .map_err(crate::support::unbuilt(&info))?;
+            let response = client
+                .call(request, &info, crate::support::Expect::Empty)
+                .await?;
+            Ok(crate::support::empty(response))
         }
     }
     /**Builder for [`Client::entity_list`]
@@ -16296,10 +16280,10 @@ pub mod builder {
         }
         pub fn page<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<::std::num::NonZeroU64>,
+            V: crate::IntegerArg<::std::num::NonZeroU64>,
         {
             self.page = value
-                .try_into()
+                .into_integer()
                 .map(Some)
                 .map_err(|_| {
                     "conversion to `:: std :: num :: NonZeroU64` for page failed"
@@ -16309,10 +16293,10 @@ pub mod builder {
         }
         pub fn page_size<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<::std::num::NonZeroU64>,
+            V: crate::IntegerArg<::std::num::NonZeroU64>,
         {
             self.page_size = value
-                .try_into()
+                .into_integer()
                 .map(Some)
                 .map_err(|_| {
                     "conversion to `:: std :: num :: NonZeroU64` for page_size failed"
@@ -16349,7 +16333,7 @@ pub mod builder {
         ///Sends a `GET` request to `/v1/entity`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::EntityListResponse>, Error<()>> {
+        ) -> Result<ResponseValue<types::EntityListResponse>, crate::Error> {
             let Self {
                 client,
                 entity_type,
@@ -16363,16 +16347,23 @@ pub mod builder {
                 sheet_id,
                 status,
             } = self;
-            let entity_type = entity_type.map_err(Error::InvalidRequest)?;
-            let external_id = external_id.map_err(Error::InvalidRequest)?;
-            let external_source = external_source.map_err(Error::InvalidRequest)?;
-            let fields = fields.map_err(Error::InvalidRequest)?;
-            let hide_duplicates = hide_duplicates.map_err(Error::InvalidRequest)?;
-            let icp_id = icp_id.map_err(Error::InvalidRequest)?;
-            let page = page.map_err(Error::InvalidRequest)?;
-            let page_size = page_size.map_err(Error::InvalidRequest)?;
-            let sheet_id = sheet_id.map_err(Error::InvalidRequest)?;
-            let status = status.map_err(Error::InvalidRequest)?;
+            let info = OperationInfo {
+                operation_id: "entity_list",
+            };
+            let entity_type = entity_type
+                .map_err(crate::support::invalid_request(&info))?;
+            let external_id = external_id
+                .map_err(crate::support::invalid_request(&info))?;
+            let external_source = external_source
+                .map_err(crate::support::invalid_request(&info))?;
+            let fields = fields.map_err(crate::support::invalid_request(&info))?;
+            let hide_duplicates = hide_duplicates
+                .map_err(crate::support::invalid_request(&info))?;
+            let icp_id = icp_id.map_err(crate::support::invalid_request(&info))?;
+            let page = page.map_err(crate::support::invalid_request(&info))?;
+            let page_size = page_size.map_err(crate::support::invalid_request(&info))?;
+            let sheet_id = sheet_id.map_err(crate::support::invalid_request(&info))?;
+            let status = status.map_err(crate::support::invalid_request(&info))?;
             let url = format!("{}/v1/entity", client.baseurl,);
             #[allow(unused_mut)]
             let mut request = client
@@ -16402,18 +16393,12 @@ pub mod builder {
                 .query(&progenitor_client::QueryParam::new("page_size", &page_size))
                 .query(&progenitor_client::QueryParam::new("sheet_id", &sheet_id))
                 .query(&progenitor_client::QueryParam::new("status", &status))
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "entity_list",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200..=299 => crate::support::json(response).await,
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+                .build()
+                .map_err(crate::support::unbuilt(&info))?;
+            let response = client
+                .call(request, &info, crate::support::Expect::Json)
+                .await?;
+            crate::support::json(response).await
         }
     }
     /**Builder for [`Client::entity_bulk_update_status`]
@@ -16460,14 +16445,17 @@ pub mod builder {
         ///Sends a `PATCH` request to `/v1/entity/status/bulk`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::EntityBulkUpdateStatusResponse>, Error<()>> {
+        ) -> Result<ResponseValue<types::EntityBulkUpdateStatusResponse>, crate::Error> {
             let Self { client, body } = self;
+            let info = OperationInfo {
+                operation_id: "entity_bulk_update_status",
+            };
             let body = body
                 .and_then(|v| {
                     types::BulkUpdateStatusRequest::try_from(v)
                         .map_err(|e| e.to_string())
                 })
-                .map_err(Error::InvalidRequest)?;
+                .map_err(crate::support::invalid_request(&info))?;
             let url = format!("{}/v1/entity/status/bulk", client.baseurl,);
             #[allow(unused_mut)]
             let mut request = client
@@ -16478,18 +16466,12 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .json(&body)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "entity_bulk_update_status",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200..=299 => crate::support::json(response).await,
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+                .build()
+                .map_err(crate::support::unbuilt(&info))?;
+            let response = client
+                .call(request, &info, crate::support::Expect::Json)
+                .await?;
+            crate::support::json(response).await
         }
     }
     /**Builder for [`Client::entity_export`]
@@ -16608,7 +16590,7 @@ pub mod builder {
             self
         }
         ///Sends a `GET` request to `/v1/entity/export`
-        pub async fn send(self) -> Result<ResponseValue<ByteStream>, Error<()>> {
+        pub async fn send(self) -> Result<ResponseValue<ByteStream>, crate::Error> {
             let Self {
                 client,
                 entity_ids,
@@ -16619,13 +16601,18 @@ pub mod builder {
                 sheet_id,
                 status,
             } = self;
-            let entity_ids = entity_ids.map_err(Error::InvalidRequest)?;
-            let entity_type = entity_type.map_err(Error::InvalidRequest)?;
-            let format = format.map_err(Error::InvalidRequest)?;
-            let hide_duplicates = hide_duplicates.map_err(Error::InvalidRequest)?;
-            let icp_id = icp_id.map_err(Error::InvalidRequest)?;
-            let sheet_id = sheet_id.map_err(Error::InvalidRequest)?;
-            let status = status.map_err(Error::InvalidRequest)?;
+            let info = OperationInfo {
+                operation_id: "entity_export",
+            };
+            let entity_ids = entity_ids.map_err(crate::support::invalid_request(&info))?;
+            let entity_type = entity_type
+                .map_err(crate::support::invalid_request(&info))?;
+            let format = format.map_err(crate::support::invalid_request(&info))?;
+            let hide_duplicates = hide_duplicates
+                .map_err(crate::support::invalid_request(&info))?;
+            let icp_id = icp_id.map_err(crate::support::invalid_request(&info))?;
+            let sheet_id = sheet_id.map_err(crate::support::invalid_request(&info))?;
+            let status = status.map_err(crate::support::invalid_request(&info))?;
             let url = format!("{}/v1/entity/export", client.baseurl,);
             #[allow(unused_mut)]
             let mut request = client
@@ -16643,18 +16630,12 @@ pub mod builder {
                 .query(&progenitor_client::QueryParam::new("icp_id", &icp_id))
                 .query(&progenitor_client::QueryParam::new("sheet_id", &sheet_id))
                 .query(&progenitor_client::QueryParam::new("status", &status))
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "entity_export",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200..=299 => Ok(crate::support::stream(response)),
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+                .build()
+                .map_err(crate::support::unbuilt(&info))?;
+            let response = client
+                .call(request, &info, crate::support::Expect::Stream)
+                .await?;
+            Ok(crate::support::stream(response))
         }
     }
     /**Builder for [`Client::entity_get_counts`]
@@ -16717,11 +16698,15 @@ pub mod builder {
         ///Sends a `GET` request to `/v1/entity/counts`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::EntityGetCountsResponse>, Error<()>> {
+        ) -> Result<ResponseValue<types::EntityGetCountsResponse>, crate::Error> {
             let Self { client, hide_duplicates, icp_id, status } = self;
-            let hide_duplicates = hide_duplicates.map_err(Error::InvalidRequest)?;
-            let icp_id = icp_id.map_err(Error::InvalidRequest)?;
-            let status = status.map_err(Error::InvalidRequest)?;
+            let info = OperationInfo {
+                operation_id: "entity_get_counts",
+            };
+            let hide_duplicates = hide_duplicates
+                .map_err(crate::support::invalid_request(&info))?;
+            let icp_id = icp_id.map_err(crate::support::invalid_request(&info))?;
+            let status = status.map_err(crate::support::invalid_request(&info))?;
             let url = format!("{}/v1/entity/counts", client.baseurl,);
             #[allow(unused_mut)]
             let mut request = client
@@ -16739,18 +16724,12 @@ pub mod builder {
                 )
                 .query(&progenitor_client::QueryParam::new("icp_id", &icp_id))
                 .query(&progenitor_client::QueryParam::new("status", &status))
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "entity_get_counts",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200..=299 => crate::support::json(response).await,
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+                .build()
+                .map_err(crate::support::unbuilt(&info))?;
+            let response = client
+                .call(request, &info, crate::support::Expect::Json)
+                .await?;
+            crate::support::json(response).await
         }
     }
     /**Builder for [`Client::entity_search`]
@@ -16821,10 +16800,10 @@ pub mod builder {
         }
         pub fn page<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<::std::num::NonZeroU64>,
+            V: crate::IntegerArg<::std::num::NonZeroU64>,
         {
             self.page = value
-                .try_into()
+                .into_integer()
                 .map(Some)
                 .map_err(|_| {
                     "conversion to `:: std :: num :: NonZeroU64` for page failed"
@@ -16834,10 +16813,10 @@ pub mod builder {
         }
         pub fn page_size<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<::std::num::NonZeroU64>,
+            V: crate::IntegerArg<::std::num::NonZeroU64>,
         {
             self.page_size = value
-                .try_into()
+                .into_integer()
                 .map(Some)
                 .map_err(|_| {
                     "conversion to `:: std :: num :: NonZeroU64` for page_size failed"
@@ -16883,7 +16862,7 @@ pub mod builder {
         ///Sends a `GET` request to `/v1/entity/search`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::EntitySearchResponse>, Error<()>> {
+        ) -> Result<ResponseValue<types::EntitySearchResponse>, crate::Error> {
             let Self {
                 client,
                 entity_type,
@@ -16895,14 +16874,19 @@ pub mod builder {
                 sheet_id,
                 status,
             } = self;
-            let entity_type = entity_type.map_err(Error::InvalidRequest)?;
-            let hide_duplicates = hide_duplicates.map_err(Error::InvalidRequest)?;
-            let icp_id = icp_id.map_err(Error::InvalidRequest)?;
-            let page = page.map_err(Error::InvalidRequest)?;
-            let page_size = page_size.map_err(Error::InvalidRequest)?;
-            let q = q.map_err(Error::InvalidRequest)?;
-            let sheet_id = sheet_id.map_err(Error::InvalidRequest)?;
-            let status = status.map_err(Error::InvalidRequest)?;
+            let info = OperationInfo {
+                operation_id: "entity_search",
+            };
+            let entity_type = entity_type
+                .map_err(crate::support::invalid_request(&info))?;
+            let hide_duplicates = hide_duplicates
+                .map_err(crate::support::invalid_request(&info))?;
+            let icp_id = icp_id.map_err(crate::support::invalid_request(&info))?;
+            let page = page.map_err(crate::support::invalid_request(&info))?;
+            let page_size = page_size.map_err(crate::support::invalid_request(&info))?;
+            let q = q.map_err(crate::support::invalid_request(&info))?;
+            let sheet_id = sheet_id.map_err(crate::support::invalid_request(&info))?;
+            let status = status.map_err(crate::support::invalid_request(&info))?;
             let url = format!("{}/v1/entity/search", client.baseurl,);
             #[allow(unused_mut)]
             let mut request = client
@@ -16925,18 +16909,12 @@ pub mod builder {
                 .query(&progenitor_client::QueryParam::new("q", &q))
                 .query(&progenitor_client::QueryParam::new("sheet_id", &sheet_id))
                 .query(&progenitor_client::QueryParam::new("status", &status))
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "entity_search",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200..=299 => crate::support::json(response).await,
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+                .build()
+                .map_err(crate::support::unbuilt(&info))?;
+            let response = client
+                .call(request, &info, crate::support::Expect::Json)
+                .await?;
+            crate::support::json(response).await
         }
     }
     /**Builder for [`Client::entity_retrieve`]
@@ -16969,12 +16947,15 @@ pub mod builder {
         ///Sends a `GET` request to `/v1/entity/{entity_id}`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::EntityResponse>, Error<()>> {
+        ) -> Result<ResponseValue<types::EntityResponse>, crate::Error> {
             let Self { client, entity_id } = self;
-            let entity_id = entity_id.map_err(Error::InvalidRequest)?;
+            let info = OperationInfo {
+                operation_id: "entity_retrieve",
+            };
+            let entity_id = entity_id.map_err(crate::support::invalid_request(&info))?;
             let url = format!(
                 "{}/v1/entity/{}", client.baseurl, entity_id.to_path_segment("entity_id")
-                .map_err(Error::InvalidRequest) ?,
+                .map_err(crate ::support::invalid_request(& info)) ?,
             );
             #[allow(unused_mut)]
             let mut request = client
@@ -16984,18 +16965,12 @@ pub mod builder {
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "entity_retrieve",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200..=299 => crate::support::json(response).await,
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+                .build()
+                .map_err(crate::support::unbuilt(&info))?;
+            let response = client
+                .call(request, &info, crate::support::Expect::Json)
+                .await?;
+            crate::support::json(response).await
         }
     }
     /**Builder for [`Client::entity_update`]
@@ -17054,17 +17029,20 @@ pub mod builder {
         ///Sends a `PUT` request to `/v1/entity/{entity_id}`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::EntityResponse>, Error<()>> {
+        ) -> Result<ResponseValue<types::EntityResponse>, crate::Error> {
             let Self { client, entity_id, body } = self;
-            let entity_id = entity_id.map_err(Error::InvalidRequest)?;
+            let info = OperationInfo {
+                operation_id: "entity_update",
+            };
+            let entity_id = entity_id.map_err(crate::support::invalid_request(&info))?;
             let body = body
                 .and_then(|v| {
                     types::UpdateEntityRequest::try_from(v).map_err(|e| e.to_string())
                 })
-                .map_err(Error::InvalidRequest)?;
+                .map_err(crate::support::invalid_request(&info))?;
             let url = format!(
                 "{}/v1/entity/{}", client.baseurl, entity_id.to_path_segment("entity_id")
-                .map_err(Error::InvalidRequest) ?,
+                .map_err(crate ::support::invalid_request(& info)) ?,
             );
             #[allow(unused_mut)]
             let mut request = client
@@ -17075,18 +17053,12 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .json(&body)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "entity_update",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200..=299 => crate::support::json(response).await,
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+                .build()
+                .map_err(crate::support::unbuilt(&info))?;
+            let response = client
+                .call(request, &info, crate::support::Expect::Json)
+                .await?;
+            crate::support::json(response).await
         }
     }
     /**Builder for [`Client::entity_delete`]
@@ -17117,26 +17089,26 @@ pub mod builder {
             self
         }
         ///Sends a `DELETE` request to `/v1/entity/{entity_id}`
-        pub async fn send(self) -> Result<ResponseValue<()>, Error<()>> {
+        pub async fn send(self) -> Result<ResponseValue<()>, crate::Error> {
             let Self { client, entity_id } = self;
-            let entity_id = entity_id.map_err(Error::InvalidRequest)?;
-            let url = format!(
-                "{}/v1/entity/{}", client.baseurl, entity_id.to_path_segment("entity_id")
-                .map_err(Error::InvalidRequest) ?,
-            );
-            #[allow(unused_mut)]
-            let mut request = client.client.delete(url).build()?;
             let info = OperationInfo {
                 operation_id: "entity_delete",
             };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200..=299 => Ok(crate::support::empty(response)),
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            let entity_id = entity_id.map_err(crate::support::invalid_request(&info))?;
+            let url = format!(
+                "{}/v1/entity/{}", client.baseurl, entity_id.to_path_segment("entity_id")
+                .map_err(crate ::support::invalid_request(& info)) ?,
+            );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .delete(url)
+                .build()
+                .map_err(crate::support::unbuilt(&info))?;
+            let response = client
+                .call(request, &info, crate::support::Expect::Empty)
+                .await?;
+            Ok(crate::support::empty(response))
         }
     }
     /**Builder for [`Client::task_list`]
@@ -17187,10 +17159,10 @@ pub mod builder {
         }
         pub fn page<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<::std::num::NonZeroU64>,
+            V: crate::IntegerArg<::std::num::NonZeroU64>,
         {
             self.page = value
-                .try_into()
+                .into_integer()
                 .map(Some)
                 .map_err(|_| {
                     "conversion to `:: std :: num :: NonZeroU64` for page failed"
@@ -17200,10 +17172,10 @@ pub mod builder {
         }
         pub fn page_size<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<::std::num::NonZeroU64>,
+            V: crate::IntegerArg<::std::num::NonZeroU64>,
         {
             self.page_size = value
-                .try_into()
+                .into_integer()
                 .map(Some)
                 .map_err(|_| {
                     "conversion to `:: std :: num :: NonZeroU64` for page_size failed"
@@ -17227,13 +17199,16 @@ pub mod builder {
         ///Sends a `GET` request to `/v1/task`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::TaskListResponse>, Error<()>> {
+        ) -> Result<ResponseValue<types::TaskListResponse>, crate::Error> {
             let Self { client, flow_name, order, page, page_size, sort_by } = self;
-            let flow_name = flow_name.map_err(Error::InvalidRequest)?;
-            let order = order.map_err(Error::InvalidRequest)?;
-            let page = page.map_err(Error::InvalidRequest)?;
-            let page_size = page_size.map_err(Error::InvalidRequest)?;
-            let sort_by = sort_by.map_err(Error::InvalidRequest)?;
+            let info = OperationInfo {
+                operation_id: "task_list",
+            };
+            let flow_name = flow_name.map_err(crate::support::invalid_request(&info))?;
+            let order = order.map_err(crate::support::invalid_request(&info))?;
+            let page = page.map_err(crate::support::invalid_request(&info))?;
+            let page_size = page_size.map_err(crate::support::invalid_request(&info))?;
+            let sort_by = sort_by.map_err(crate::support::invalid_request(&info))?;
             let url = format!("{}/v1/task", client.baseurl,);
             #[allow(unused_mut)]
             let mut request = client
@@ -17248,18 +17223,12 @@ pub mod builder {
                 .query(&progenitor_client::QueryParam::new("page", &page))
                 .query(&progenitor_client::QueryParam::new("page_size", &page_size))
                 .query(&progenitor_client::QueryParam::new("sort_by", &sort_by))
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "task_list",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200..=299 => crate::support::json(response).await,
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+                .build()
+                .map_err(crate::support::unbuilt(&info))?;
+            let response = client
+                .call(request, &info, crate::support::Expect::Json)
+                .await?;
+            crate::support::json(response).await
         }
     }
     /**Builder for [`Client::task_create`]
@@ -17304,13 +17273,16 @@ pub mod builder {
         ///Sends a `POST` request to `/v1/task`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::TaskResponse>, Error<()>> {
+        ) -> Result<ResponseValue<types::TaskResponse>, crate::Error> {
             let Self { client, body } = self;
+            let info = OperationInfo {
+                operation_id: "task_create",
+            };
             let body = body
                 .and_then(|v| {
                     types::CreateTaskRequest::try_from(v).map_err(|e| e.to_string())
                 })
-                .map_err(Error::InvalidRequest)?;
+                .map_err(crate::support::invalid_request(&info))?;
             let url = format!("{}/v1/task", client.baseurl,);
             #[allow(unused_mut)]
             let mut request = client
@@ -17321,18 +17293,12 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .json(&body)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "task_create",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200..=299 => crate::support::json(response).await,
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+                .build()
+                .map_err(crate::support::unbuilt(&info))?;
+            let response = client
+                .call(request, &info, crate::support::Expect::Json)
+                .await?;
+            crate::support::json(response).await
         }
     }
     /**Builder for [`Client::task_retrieve`]
@@ -17364,12 +17330,15 @@ pub mod builder {
         ///Sends a `GET` request to `/v1/task/{task_id}`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::TaskResponse>, Error<()>> {
+        ) -> Result<ResponseValue<types::TaskResponse>, crate::Error> {
             let Self { client, task_id } = self;
-            let task_id = task_id.map_err(Error::InvalidRequest)?;
+            let info = OperationInfo {
+                operation_id: "task_retrieve",
+            };
+            let task_id = task_id.map_err(crate::support::invalid_request(&info))?;
             let url = format!(
                 "{}/v1/task/{}", client.baseurl, task_id.to_path_segment("task_id")
-                .map_err(Error::InvalidRequest) ?,
+                .map_err(crate ::support::invalid_request(& info)) ?,
             );
             #[allow(unused_mut)]
             let mut request = client
@@ -17379,18 +17348,12 @@ pub mod builder {
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "task_retrieve",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200..=299 => crate::support::json(response).await,
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+                .build()
+                .map_err(crate::support::unbuilt(&info))?;
+            let response = client
+                .call(request, &info, crate::support::Expect::Json)
+                .await?;
+            crate::support::json(response).await
         }
     }
     /**Builder for [`Client::task_update`]
@@ -17446,31 +17409,32 @@ pub mod builder {
             self
         }
         ///Sends a `PUT` request to `/v1/task/{task_id}`
-        pub async fn send(self) -> Result<ResponseValue<()>, Error<()>> {
+        pub async fn send(self) -> Result<ResponseValue<()>, crate::Error> {
             let Self { client, task_id, body } = self;
-            let task_id = task_id.map_err(Error::InvalidRequest)?;
+            let info = OperationInfo {
+                operation_id: "task_update",
+            };
+            let task_id = task_id.map_err(crate::support::invalid_request(&info))?;
             let body = body
                 .and_then(|v| {
                     types::UpdateTaskRequest::try_from(v).map_err(|e| e.to_string())
                 })
-                .map_err(Error::InvalidRequest)?;
+                .map_err(crate::support::invalid_request(&info))?;
             let url = format!(
                 "{}/v1/task/{}", client.baseurl, task_id.to_path_segment("task_id")
-                .map_err(Error::InvalidRequest) ?,
+                .map_err(crate ::support::invalid_request(& info)) ?,
             );
             #[allow(unused_mut)]
-            let mut request = client.client.put(url).json(&body).build()?;
-            let info = OperationInfo {
-                operation_id: "task_update",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200..=299 => Ok(crate::support::empty(response)),
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            let mut request = client
+                .client
+                .put(url)
+                .json(&body)
+                .build()
+                .map_err(crate::support::unbuilt(&info))?;
+            let response = client
+                .call(request, &info, crate::support::Expect::Empty)
+                .await?;
+            Ok(crate::support::empty(response))
         }
     }
     /**Builder for [`Client::task_delete`]
@@ -17500,26 +17464,26 @@ pub mod builder {
             self
         }
         ///Sends a `DELETE` request to `/v1/task/{task_id}`
-        pub async fn send(self) -> Result<ResponseValue<()>, Error<()>> {
+        pub async fn send(self) -> Result<ResponseValue<()>, crate::Error> {
             let Self { client, task_id } = self;
-            let task_id = task_id.map_err(Error::InvalidRequest)?;
-            let url = format!(
-                "{}/v1/task/{}", client.baseurl, task_id.to_path_segment("task_id")
-                .map_err(Error::InvalidRequest) ?,
-            );
-            #[allow(unused_mut)]
-            let mut request = client.client.delete(url).build()?;
             let info = OperationInfo {
                 operation_id: "task_delete",
             };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200..=299 => Ok(crate::support::empty(response)),
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            let task_id = task_id.map_err(crate::support::invalid_request(&info))?;
+            let url = format!(
+                "{}/v1/task/{}", client.baseurl, task_id.to_path_segment("task_id")
+                .map_err(crate ::support::invalid_request(& info)) ?,
+            );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .delete(url)
+                .build()
+                .map_err(crate::support::unbuilt(&info))?;
+            let response = client
+                .call(request, &info, crate::support::Expect::Empty)
+                .await?;
+            Ok(crate::support::empty(response))
         }
     }
     /**Builder for [`Client::task_execute`]
@@ -17577,17 +17541,21 @@ pub mod builder {
         ///Sends a `POST` request to `/v1/task/{task_id}/execute`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::TaskExecuteResponse>, Error<()>> {
+        ) -> Result<ResponseValue<types::TaskExecuteResponse>, crate::Error> {
             let Self { client, task_id, body } = self;
-            let task_id = task_id.map_err(Error::InvalidRequest)?;
+            let info = OperationInfo {
+                operation_id: "task_execute",
+            };
+            let task_id = task_id.map_err(crate::support::invalid_request(&info))?;
             let body = body
                 .and_then(|v| {
                     types::ExecuteTaskRequest::try_from(v).map_err(|e| e.to_string())
                 })
-                .map_err(Error::InvalidRequest)?;
+                .map_err(crate::support::invalid_request(&info))?;
             let url = format!(
                 "{}/v1/task/{}/execute", client.baseurl, task_id
-                .to_path_segment("task_id").map_err(Error::InvalidRequest) ?,
+                .to_path_segment("task_id").map_err(crate ::support::invalid_request(&
+                info)) ?,
             );
             #[allow(unused_mut)]
             let mut request = client
@@ -17598,18 +17566,12 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .json(&body)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "task_execute",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200..=299 => crate::support::json(response).await,
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+                .build()
+                .map_err(crate::support::unbuilt(&info))?;
+            let response = client
+                .call(request, &info, crate::support::Expect::Json)
+                .await?;
+            crate::support::json(response).await
         }
     }
     /**Builder for [`Client::signal_list`]
@@ -17651,10 +17613,10 @@ pub mod builder {
         }
         pub fn days<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<::std::num::NonZeroU64>,
+            V: crate::IntegerArg<::std::num::NonZeroU64>,
         {
             self.days = value
-                .try_into()
+                .into_integer()
                 .map(Some)
                 .map_err(|_| {
                     "conversion to `:: std :: num :: NonZeroU64` for days failed"
@@ -17726,10 +17688,10 @@ pub mod builder {
         }
         pub fn page<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<::std::num::NonZeroU64>,
+            V: crate::IntegerArg<::std::num::NonZeroU64>,
         {
             self.page = value
-                .try_into()
+                .into_integer()
                 .map(Some)
                 .map_err(|_| {
                     "conversion to `:: std :: num :: NonZeroU64` for page failed"
@@ -17739,10 +17701,10 @@ pub mod builder {
         }
         pub fn page_size<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<::std::num::NonZeroU64>,
+            V: crate::IntegerArg<::std::num::NonZeroU64>,
         {
             self.page_size = value
-                .try_into()
+                .into_integer()
                 .map(Some)
                 .map_err(|_| {
                     "conversion to `:: std :: num :: NonZeroU64` for page_size failed"
@@ -17805,7 +17767,7 @@ pub mod builder {
         ///Sends a `GET` request to `/v1/signal`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::SignalListResponse>, Error<()>> {
+        ) -> Result<ResponseValue<types::SignalListResponse>, crate::Error> {
             let Self {
                 client,
                 days,
@@ -17821,18 +17783,25 @@ pub mod builder {
                 sort_by,
                 strength,
             } = self;
-            let days = days.map_err(Error::InvalidRequest)?;
-            let entity_id = entity_id.map_err(Error::InvalidRequest)?;
-            let external_id = external_id.map_err(Error::InvalidRequest)?;
-            let external_source = external_source.map_err(Error::InvalidRequest)?;
-            let icp_id = icp_id.map_err(Error::InvalidRequest)?;
-            let order = order.map_err(Error::InvalidRequest)?;
-            let page = page.map_err(Error::InvalidRequest)?;
-            let page_size = page_size.map_err(Error::InvalidRequest)?;
-            let search_term = search_term.map_err(Error::InvalidRequest)?;
-            let signal_type = signal_type.map_err(Error::InvalidRequest)?;
-            let sort_by = sort_by.map_err(Error::InvalidRequest)?;
-            let strength = strength.map_err(Error::InvalidRequest)?;
+            let info = OperationInfo {
+                operation_id: "signal_list",
+            };
+            let days = days.map_err(crate::support::invalid_request(&info))?;
+            let entity_id = entity_id.map_err(crate::support::invalid_request(&info))?;
+            let external_id = external_id
+                .map_err(crate::support::invalid_request(&info))?;
+            let external_source = external_source
+                .map_err(crate::support::invalid_request(&info))?;
+            let icp_id = icp_id.map_err(crate::support::invalid_request(&info))?;
+            let order = order.map_err(crate::support::invalid_request(&info))?;
+            let page = page.map_err(crate::support::invalid_request(&info))?;
+            let page_size = page_size.map_err(crate::support::invalid_request(&info))?;
+            let search_term = search_term
+                .map_err(crate::support::invalid_request(&info))?;
+            let signal_type = signal_type
+                .map_err(crate::support::invalid_request(&info))?;
+            let sort_by = sort_by.map_err(crate::support::invalid_request(&info))?;
+            let strength = strength.map_err(crate::support::invalid_request(&info))?;
             let url = format!("{}/v1/signal", client.baseurl,);
             #[allow(unused_mut)]
             let mut request = client
@@ -17859,18 +17828,12 @@ pub mod builder {
                 .query(&progenitor_client::QueryParam::new("signal_type", &signal_type))
                 .query(&progenitor_client::QueryParam::new("sort_by", &sort_by))
                 .query(&progenitor_client::QueryParam::new("strength", &strength))
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "signal_list",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200..=299 => crate::support::json(response).await,
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+                .build()
+                .map_err(crate::support::unbuilt(&info))?;
+            let response = client
+                .call(request, &info, crate::support::Expect::Json)
+                .await?;
+            crate::support::json(response).await
         }
     }
     /**Builder for [`Client::signal_retrieve`]
@@ -17903,12 +17866,15 @@ pub mod builder {
         ///Sends a `GET` request to `/v1/signal/{signal_id}`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::SignalResponse>, Error<()>> {
+        ) -> Result<ResponseValue<types::SignalResponse>, crate::Error> {
             let Self { client, signal_id } = self;
-            let signal_id = signal_id.map_err(Error::InvalidRequest)?;
+            let info = OperationInfo {
+                operation_id: "signal_retrieve",
+            };
+            let signal_id = signal_id.map_err(crate::support::invalid_request(&info))?;
             let url = format!(
                 "{}/v1/signal/{}", client.baseurl, signal_id.to_path_segment("signal_id")
-                .map_err(Error::InvalidRequest) ?,
+                .map_err(crate ::support::invalid_request(& info)) ?,
             );
             #[allow(unused_mut)]
             let mut request = client
@@ -17918,18 +17884,12 @@ pub mod builder {
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "signal_retrieve",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200..=299 => crate::support::json(response).await,
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+                .build()
+                .map_err(crate::support::unbuilt(&info))?;
+            let response = client
+                .call(request, &info, crate::support::Expect::Json)
+                .await?;
+            crate::support::json(response).await
         }
     }
     /**Builder for [`Client::run_list`]
@@ -18056,10 +18016,10 @@ pub mod builder {
         }
         pub fn page<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<::std::num::NonZeroU64>,
+            V: crate::IntegerArg<::std::num::NonZeroU64>,
         {
             self.page = value
-                .try_into()
+                .into_integer()
                 .map(Some)
                 .map_err(|_| {
                     "conversion to `:: std :: num :: NonZeroU64` for page failed"
@@ -18069,10 +18029,10 @@ pub mod builder {
         }
         pub fn page_size<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<::std::num::NonZeroU64>,
+            V: crate::IntegerArg<::std::num::NonZeroU64>,
         {
             self.page_size = value
-                .try_into()
+                .into_integer()
                 .map(Some)
                 .map_err(|_| {
                     "conversion to `:: std :: num :: NonZeroU64` for page_size failed"
@@ -18160,7 +18120,7 @@ pub mod builder {
         ///Sends a `GET` request to `/v1/run`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::RunListResponse>, Error<()>> {
+        ) -> Result<ResponseValue<types::RunListResponse>, crate::Error> {
             let Self {
                 client,
                 agent_id,
@@ -18178,20 +18138,27 @@ pub mod builder {
                 updated_after,
                 updated_before,
             } = self;
-            let agent_id = agent_id.map_err(Error::InvalidRequest)?;
-            let agent_type = agent_type.map_err(Error::InvalidRequest)?;
-            let created_after = created_after.map_err(Error::InvalidRequest)?;
-            let created_before = created_before.map_err(Error::InvalidRequest)?;
-            let icp_id = icp_id.map_err(Error::InvalidRequest)?;
-            let order = order.map_err(Error::InvalidRequest)?;
-            let page = page.map_err(Error::InvalidRequest)?;
-            let page_size = page_size.map_err(Error::InvalidRequest)?;
-            let sort_by = sort_by.map_err(Error::InvalidRequest)?;
-            let status = status.map_err(Error::InvalidRequest)?;
-            let task_id = task_id.map_err(Error::InvalidRequest)?;
-            let task_type = task_type.map_err(Error::InvalidRequest)?;
-            let updated_after = updated_after.map_err(Error::InvalidRequest)?;
-            let updated_before = updated_before.map_err(Error::InvalidRequest)?;
+            let info = OperationInfo {
+                operation_id: "run_list",
+            };
+            let agent_id = agent_id.map_err(crate::support::invalid_request(&info))?;
+            let agent_type = agent_type.map_err(crate::support::invalid_request(&info))?;
+            let created_after = created_after
+                .map_err(crate::support::invalid_request(&info))?;
+            let created_before = created_before
+                .map_err(crate::support::invalid_request(&info))?;
+            let icp_id = icp_id.map_err(crate::support::invalid_request(&info))?;
+            let order = order.map_err(crate::support::invalid_request(&info))?;
+            let page = page.map_err(crate::support::invalid_request(&info))?;
+            let page_size = page_size.map_err(crate::support::invalid_request(&info))?;
+            let sort_by = sort_by.map_err(crate::support::invalid_request(&info))?;
+            let status = status.map_err(crate::support::invalid_request(&info))?;
+            let task_id = task_id.map_err(crate::support::invalid_request(&info))?;
+            let task_type = task_type.map_err(crate::support::invalid_request(&info))?;
+            let updated_after = updated_after
+                .map_err(crate::support::invalid_request(&info))?;
+            let updated_before = updated_before
+                .map_err(crate::support::invalid_request(&info))?;
             let url = format!("{}/v1/run", client.baseurl,);
             #[allow(unused_mut)]
             let mut request = client
@@ -18229,18 +18196,12 @@ pub mod builder {
                         &updated_before,
                     ),
                 )
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "run_list",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200..=299 => crate::support::json(response).await,
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+                .build()
+                .map_err(crate::support::unbuilt(&info))?;
+            let response = client
+                .call(request, &info, crate::support::Expect::Json)
+                .await?;
+            crate::support::json(response).await
         }
     }
     /**Builder for [`Client::run_create`]
@@ -18285,13 +18246,16 @@ pub mod builder {
         ///Sends a `POST` request to `/v1/run`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::RunCreateResponse>, Error<()>> {
+        ) -> Result<ResponseValue<types::RunCreateResponse>, crate::Error> {
             let Self { client, body } = self;
+            let info = OperationInfo {
+                operation_id: "run_create",
+            };
             let body = body
                 .and_then(|v| {
                     types::CreateRunRequest::try_from(v).map_err(|e| e.to_string())
                 })
-                .map_err(Error::InvalidRequest)?;
+                .map_err(crate::support::invalid_request(&info))?;
             let url = format!("{}/v1/run", client.baseurl,);
             #[allow(unused_mut)]
             let mut request = client
@@ -18302,18 +18266,12 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .json(&body)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "run_create",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200..=299 => crate::support::json(response).await,
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+                .build()
+                .map_err(crate::support::unbuilt(&info))?;
+            let response = client
+                .call(request, &info, crate::support::Expect::Json)
+                .await?;
+            crate::support::json(response).await
         }
     }
     /**Builder for [`Client::run_retrieve`]
@@ -18345,12 +18303,15 @@ pub mod builder {
         ///Sends a `GET` request to `/v1/run/{run_id}`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::RunRetrieveResponse>, Error<()>> {
+        ) -> Result<ResponseValue<types::RunRetrieveResponse>, crate::Error> {
             let Self { client, run_id } = self;
-            let run_id = run_id.map_err(Error::InvalidRequest)?;
+            let info = OperationInfo {
+                operation_id: "run_retrieve",
+            };
+            let run_id = run_id.map_err(crate::support::invalid_request(&info))?;
             let url = format!(
                 "{}/v1/run/{}", client.baseurl, run_id.to_path_segment("run_id")
-                .map_err(Error::InvalidRequest) ?,
+                .map_err(crate ::support::invalid_request(& info)) ?,
             );
             #[allow(unused_mut)]
             let mut request = client
@@ -18360,18 +18321,12 @@ pub mod builder {
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "run_retrieve",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200..=299 => crate::support::json(response).await,
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+                .build()
+                .map_err(crate::support::unbuilt(&info))?;
+            let response = client
+                .call(request, &info, crate::support::Expect::Json)
+                .await?;
+            crate::support::json(response).await
         }
     }
     /**Builder for [`Client::run_delete`]
@@ -18401,26 +18356,26 @@ pub mod builder {
             self
         }
         ///Sends a `DELETE` request to `/v1/run/{run_id}`
-        pub async fn send(self) -> Result<ResponseValue<()>, Error<()>> {
+        pub async fn send(self) -> Result<ResponseValue<()>, crate::Error> {
             let Self { client, run_id } = self;
-            let run_id = run_id.map_err(Error::InvalidRequest)?;
-            let url = format!(
-                "{}/v1/run/{}", client.baseurl, run_id.to_path_segment("run_id")
-                .map_err(Error::InvalidRequest) ?,
-            );
-            #[allow(unused_mut)]
-            let mut request = client.client.delete(url).build()?;
             let info = OperationInfo {
                 operation_id: "run_delete",
             };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200..=299 => Ok(crate::support::empty(response)),
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            let run_id = run_id.map_err(crate::support::invalid_request(&info))?;
+            let url = format!(
+                "{}/v1/run/{}", client.baseurl, run_id.to_path_segment("run_id")
+                .map_err(crate ::support::invalid_request(& info)) ?,
+            );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .delete(url)
+                .build()
+                .map_err(crate::support::unbuilt(&info))?;
+            let response = client
+                .call(request, &info, crate::support::Expect::Empty)
+                .await?;
+            Ok(crate::support::empty(response))
         }
     }
     /**Builder for [`Client::run_cancel`]
@@ -18450,26 +18405,26 @@ pub mod builder {
             self
         }
         ///Sends a `POST` request to `/v1/run/{run_id}/cancel`
-        pub async fn send(self) -> Result<ResponseValue<()>, Error<()>> {
+        pub async fn send(self) -> Result<ResponseValue<()>, crate::Error> {
             let Self { client, run_id } = self;
-            let run_id = run_id.map_err(Error::InvalidRequest)?;
-            let url = format!(
-                "{}/v1/run/{}/cancel", client.baseurl, run_id.to_path_segment("run_id")
-                .map_err(Error::InvalidRequest) ?,
-            );
-            #[allow(unused_mut)]
-            let mut request = client.client.post(url).build()?;
             let info = OperationInfo {
                 operation_id: "run_cancel",
             };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200..=299 => Ok(crate::support::empty(response)),
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            let run_id = run_id.map_err(crate::support::invalid_request(&info))?;
+            let url = format!(
+                "{}/v1/run/{}/cancel", client.baseurl, run_id.to_path_segment("run_id")
+                .map_err(crate ::support::invalid_request(& info)) ?,
+            );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .post(url)
+                .build()
+                .map_err(crate::support::unbuilt(&info))?;
+            let response = client
+                .call(request, &info, crate::support::Expect::Empty)
+                .await?;
+            Ok(crate::support::empty(response))
         }
     }
     /**Builder for [`Client::run_get_queue`]
@@ -18520,10 +18475,10 @@ pub mod builder {
         }
         pub fn limit<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<::std::num::NonZeroU64>,
+            V: crate::IntegerArg<::std::num::NonZeroU64>,
         {
             self.limit = value
-                .try_into()
+                .into_integer()
                 .map(Some)
                 .map_err(|_| {
                     "conversion to `:: std :: num :: NonZeroU64` for limit failed"
@@ -18557,16 +18512,20 @@ pub mod builder {
         ///Sends a `GET` request to `/v1/run/{run_id}/queue`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::RunGetQueueResponse>, Error<()>> {
+        ) -> Result<ResponseValue<types::RunGetQueueResponse>, crate::Error> {
             let Self { client, run_id, include_history, limit, offset, state } = self;
-            let run_id = run_id.map_err(Error::InvalidRequest)?;
-            let include_history = include_history.map_err(Error::InvalidRequest)?;
-            let limit = limit.map_err(Error::InvalidRequest)?;
-            let offset = offset.map_err(Error::InvalidRequest)?;
-            let state = state.map_err(Error::InvalidRequest)?;
+            let info = OperationInfo {
+                operation_id: "run_get_queue",
+            };
+            let run_id = run_id.map_err(crate::support::invalid_request(&info))?;
+            let include_history = include_history
+                .map_err(crate::support::invalid_request(&info))?;
+            let limit = limit.map_err(crate::support::invalid_request(&info))?;
+            let offset = offset.map_err(crate::support::invalid_request(&info))?;
+            let state = state.map_err(crate::support::invalid_request(&info))?;
             let url = format!(
                 "{}/v1/run/{}/queue", client.baseurl, run_id.to_path_segment("run_id")
-                .map_err(Error::InvalidRequest) ?,
+                .map_err(crate ::support::invalid_request(& info)) ?,
             );
             #[allow(unused_mut)]
             let mut request = client
@@ -18585,18 +18544,12 @@ pub mod builder {
                 .query(&progenitor_client::QueryParam::new("limit", &limit))
                 .query(&progenitor_client::QueryParam::new("offset", &offset))
                 .query(&progenitor_client::QueryParam::new("state", &state))
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "run_get_queue",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200..=299 => crate::support::json(response).await,
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+                .build()
+                .map_err(crate::support::unbuilt(&info))?;
+            let response = client
+                .call(request, &info, crate::support::Expect::Json)
+                .await?;
+            crate::support::json(response).await
         }
     }
     /**Builder for [`Client::schedule_list`]
@@ -18650,10 +18603,10 @@ pub mod builder {
         }
         pub fn page<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<::std::num::NonZeroU64>,
+            V: crate::IntegerArg<::std::num::NonZeroU64>,
         {
             self.page = value
-                .try_into()
+                .into_integer()
                 .map(Some)
                 .map_err(|_| {
                     "conversion to `:: std :: num :: NonZeroU64` for page failed"
@@ -18663,10 +18616,10 @@ pub mod builder {
         }
         pub fn page_size<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<::std::num::NonZeroU64>,
+            V: crate::IntegerArg<::std::num::NonZeroU64>,
         {
             self.page_size = value
-                .try_into()
+                .into_integer()
                 .map(Some)
                 .map_err(|_| {
                     "conversion to `:: std :: num :: NonZeroU64` for page_size failed"
@@ -18714,7 +18667,7 @@ pub mod builder {
         ///Sends a `GET` request to `/v1/schedule`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::ScheduleListResponse>, Error<()>> {
+        ) -> Result<ResponseValue<types::ScheduleListResponse>, crate::Error> {
             let Self {
                 client,
                 icp_id,
@@ -18725,13 +18678,16 @@ pub mod builder {
                 status,
                 task_id,
             } = self;
-            let icp_id = icp_id.map_err(Error::InvalidRequest)?;
-            let order = order.map_err(Error::InvalidRequest)?;
-            let page = page.map_err(Error::InvalidRequest)?;
-            let page_size = page_size.map_err(Error::InvalidRequest)?;
-            let sort_by = sort_by.map_err(Error::InvalidRequest)?;
-            let status = status.map_err(Error::InvalidRequest)?;
-            let task_id = task_id.map_err(Error::InvalidRequest)?;
+            let info = OperationInfo {
+                operation_id: "schedule_list",
+            };
+            let icp_id = icp_id.map_err(crate::support::invalid_request(&info))?;
+            let order = order.map_err(crate::support::invalid_request(&info))?;
+            let page = page.map_err(crate::support::invalid_request(&info))?;
+            let page_size = page_size.map_err(crate::support::invalid_request(&info))?;
+            let sort_by = sort_by.map_err(crate::support::invalid_request(&info))?;
+            let status = status.map_err(crate::support::invalid_request(&info))?;
+            let task_id = task_id.map_err(crate::support::invalid_request(&info))?;
             let url = format!("{}/v1/schedule", client.baseurl,);
             #[allow(unused_mut)]
             let mut request = client
@@ -18748,18 +18704,12 @@ pub mod builder {
                 .query(&progenitor_client::QueryParam::new("sort_by", &sort_by))
                 .query(&progenitor_client::QueryParam::new("status", &status))
                 .query(&progenitor_client::QueryParam::new("task_id", &task_id))
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "schedule_list",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200..=299 => crate::support::json(response).await,
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+                .build()
+                .map_err(crate::support::unbuilt(&info))?;
+            let response = client
+                .call(request, &info, crate::support::Expect::Json)
+                .await?;
+            crate::support::json(response).await
         }
     }
     /**Builder for [`Client::schedule_create`]
@@ -18806,13 +18756,16 @@ pub mod builder {
         ///Sends a `POST` request to `/v1/schedule`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::ScheduleResponse>, Error<()>> {
+        ) -> Result<ResponseValue<types::ScheduleResponse>, crate::Error> {
             let Self { client, body } = self;
+            let info = OperationInfo {
+                operation_id: "schedule_create",
+            };
             let body = body
                 .and_then(|v| {
                     types::CreateScheduleRequest::try_from(v).map_err(|e| e.to_string())
                 })
-                .map_err(Error::InvalidRequest)?;
+                .map_err(crate::support::invalid_request(&info))?;
             let url = format!("{}/v1/schedule", client.baseurl,);
             #[allow(unused_mut)]
             let mut request = client
@@ -18823,18 +18776,12 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .json(&body)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "schedule_create",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200..=299 => crate::support::json(response).await,
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+                .build()
+                .map_err(crate::support::unbuilt(&info))?;
+            let response = client
+                .call(request, &info, crate::support::Expect::Json)
+                .await?;
+            crate::support::json(response).await
         }
     }
     /**Builder for [`Client::schedule_retrieve`]
@@ -18867,12 +18814,17 @@ pub mod builder {
         ///Sends a `GET` request to `/v1/schedule/{schedule_id}`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::ScheduleResponse>, Error<()>> {
+        ) -> Result<ResponseValue<types::ScheduleResponse>, crate::Error> {
             let Self { client, schedule_id } = self;
-            let schedule_id = schedule_id.map_err(Error::InvalidRequest)?;
+            let info = OperationInfo {
+                operation_id: "schedule_retrieve",
+            };
+            let schedule_id = schedule_id
+                .map_err(crate::support::invalid_request(&info))?;
             let url = format!(
                 "{}/v1/schedule/{}", client.baseurl, schedule_id
-                .to_path_segment("schedule_id").map_err(Error::InvalidRequest) ?,
+                .to_path_segment("schedule_id").map_err(crate
+                ::support::invalid_request(& info)) ?,
             );
             #[allow(unused_mut)]
             let mut request = client
@@ -18882,18 +18834,12 @@ pub mod builder {
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "schedule_retrieve",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200..=299 => crate::support::json(response).await,
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+                .build()
+                .map_err(crate::support::unbuilt(&info))?;
+            let response = client
+                .call(request, &info, crate::support::Expect::Json)
+                .await?;
+            crate::support::json(response).await
         }
     }
     /**Builder for [`Client::schedule_delete`]
@@ -18924,26 +18870,28 @@ pub mod builder {
             self
         }
         ///Sends a `DELETE` request to `/v1/schedule/{schedule_id}`
-        pub async fn send(self) -> Result<ResponseValue<()>, Error<()>> {
+        pub async fn send(self) -> Result<ResponseValue<()>, crate::Error> {
             let Self { client, schedule_id } = self;
-            let schedule_id = schedule_id.map_err(Error::InvalidRequest)?;
-            let url = format!(
-                "{}/v1/schedule/{}", client.baseurl, schedule_id
-                .to_path_segment("schedule_id").map_err(Error::InvalidRequest) ?,
-            );
-            #[allow(unused_mut)]
-            let mut request = client.client.delete(url).build()?;
             let info = OperationInfo {
                 operation_id: "schedule_delete",
             };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200..=299 => Ok(crate::support::empty(response)),
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            let schedule_id = schedule_id
+                .map_err(crate::support::invalid_request(&info))?;
+            let url = format!(
+                "{}/v1/schedule/{}", client.baseurl, schedule_id
+                .to_path_segment("schedule_id").map_err(crate
+                ::support::invalid_request(& info)) ?,
+            );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .delete(url)
+                .build()
+                .map_err(crate::support::unbuilt(&info))?;
+            let response = client
+                .call(request, &info, crate::support::Expect::Empty)
+                .await?;
+            Ok(crate::support::empty(response))
         }
     }
     /**Builder for [`Client::schedule_update`]
@@ -19004,17 +18952,22 @@ pub mod builder {
         ///Sends a `PATCH` request to `/v1/schedule/{schedule_id}`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::ScheduleResponse>, Error<()>> {
+        ) -> Result<ResponseValue<types::ScheduleResponse>, crate::Error> {
             let Self { client, schedule_id, body } = self;
-            let schedule_id = schedule_id.map_err(Error::InvalidRequest)?;
+            let info = OperationInfo {
+                operation_id: "schedule_update",
+            };
+            let schedule_id = schedule_id
+                .map_err(crate::support::invalid_request(&info))?;
             let body = body
                 .and_then(|v| {
                     types::UpdateScheduleRequest::try_from(v).map_err(|e| e.to_string())
                 })
-                .map_err(Error::InvalidRequest)?;
+                .map_err(crate::support::invalid_request(&info))?;
             let url = format!(
                 "{}/v1/schedule/{}", client.baseurl, schedule_id
-                .to_path_segment("schedule_id").map_err(Error::InvalidRequest) ?,
+                .to_path_segment("schedule_id").map_err(crate
+                ::support::invalid_request(& info)) ?,
             );
             #[allow(unused_mut)]
             let mut request = client
@@ -19025,18 +18978,12 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .json(&body)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "schedule_update",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200..=299 => crate::support::json(response).await,
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+                .build()
+                .map_err(crate::support::unbuilt(&info))?;
+            let response = client
+                .call(request, &info, crate::support::Expect::Json)
+                .await?;
+            crate::support::json(response).await
         }
     }
     /**Builder for [`Client::files_upload`]
@@ -19068,9 +19015,12 @@ pub mod builder {
         ///Sends a `POST` request to `/v1/files/upload`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::FileUploadResponse>, Error<()>> {
+        ) -> Result<ResponseValue<types::FileUploadResponse>, crate::Error> {
             let Self { client, body } = self;
-            let body = body.map_err(Error::InvalidRequest)?;
+            let info = OperationInfo {
+                operation_id: "files_upload",
+            };
+            let body = body.map_err(crate::support::invalid_request(&info))?;
             let url = format!("{}/v1/files/upload", client.baseurl,);
             #[allow(unused_mut)]
             let mut request = client
@@ -19087,18 +19037,12 @@ pub mod builder {
                     ),
                 )
                 .body(body)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "files_upload",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200..=299 => crate::support::json(response).await,
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+                .build()
+                .map_err(crate::support::unbuilt(&info))?;
+            let response = client
+                .call(request, &info, crate::support::Expect::Json)
+                .await?;
+            crate::support::json(response).await
         }
     }
     /**Builder for [`Client::files_list`]
@@ -19120,10 +19064,10 @@ pub mod builder {
         }
         pub fn page<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<::std::num::NonZeroU64>,
+            V: crate::IntegerArg<::std::num::NonZeroU64>,
         {
             self.page = value
-                .try_into()
+                .into_integer()
                 .map(Some)
                 .map_err(|_| {
                     "conversion to `:: std :: num :: NonZeroU64` for page failed"
@@ -19133,10 +19077,10 @@ pub mod builder {
         }
         pub fn page_size<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<::std::num::NonZeroU64>,
+            V: crate::IntegerArg<::std::num::NonZeroU64>,
         {
             self.page_size = value
-                .try_into()
+                .into_integer()
                 .map(Some)
                 .map_err(|_| {
                     "conversion to `:: std :: num :: NonZeroU64` for page_size failed"
@@ -19147,10 +19091,13 @@ pub mod builder {
         ///Sends a `GET` request to `/v1/files`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::FileListResponse>, Error<()>> {
+        ) -> Result<ResponseValue<types::FileListResponse>, crate::Error> {
             let Self { client, page, page_size } = self;
-            let page = page.map_err(Error::InvalidRequest)?;
-            let page_size = page_size.map_err(Error::InvalidRequest)?;
+            let info = OperationInfo {
+                operation_id: "files_list",
+            };
+            let page = page.map_err(crate::support::invalid_request(&info))?;
+            let page_size = page_size.map_err(crate::support::invalid_request(&info))?;
             let url = format!("{}/v1/files", client.baseurl,);
             #[allow(unused_mut)]
             let mut request = client
@@ -19162,18 +19109,12 @@ pub mod builder {
                 )
                 .query(&progenitor_client::QueryParam::new("page", &page))
                 .query(&progenitor_client::QueryParam::new("page_size", &page_size))
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "files_list",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200..=299 => crate::support::json(response).await,
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+                .build()
+                .map_err(crate::support::unbuilt(&info))?;
+            let response = client
+                .call(request, &info, crate::support::Expect::Json)
+                .await?;
+            crate::support::json(response).await
         }
     }
     /**Builder for [`Client::files_retrieve`]
@@ -19205,12 +19146,15 @@ pub mod builder {
         ///Sends a `GET` request to `/v1/files/{file_id}`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::FileRetrieveResponse>, Error<()>> {
+        ) -> Result<ResponseValue<types::FileRetrieveResponse>, crate::Error> {
             let Self { client, file_id } = self;
-            let file_id = file_id.map_err(Error::InvalidRequest)?;
+            let info = OperationInfo {
+                operation_id: "files_retrieve",
+            };
+            let file_id = file_id.map_err(crate::support::invalid_request(&info))?;
             let url = format!(
                 "{}/v1/files/{}", client.baseurl, file_id.to_path_segment("file_id")
-                .map_err(Error::InvalidRequest) ?,
+                .map_err(crate ::support::invalid_request(& info)) ?,
             );
             #[allow(unused_mut)]
             let mut request = client
@@ -19220,18 +19164,12 @@ pub mod builder {
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "files_retrieve",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200..=299 => crate::support::json(response).await,
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+                .build()
+                .map_err(crate::support::unbuilt(&info))?;
+            let response = client
+                .call(request, &info, crate::support::Expect::Json)
+                .await?;
+            crate::support::json(response).await
         }
     }
 }

@@ -1,34 +1,37 @@
-//! The generated client's hooks: what happens around every call.
+//! What happens around every call: `Client::call`, which every generated
+//! `send` calls once its request is built.
 //!
-//! progenitor calls `pre` on the built request, then `exec` to send it. Here:
+//! `cargo xtask generate` rewrites progenitor's `send` methods (see
+//! `xtask/src/send_call.rs`) so that, instead of driving progenitor's hooks
+//! and returning its error, each one calls [`Client::call`] and returns
+//! [`crate::Error`]. Here:
 //!
-//! * `pre` adds the key (a sensitive header), the user agent and default
-//!   headers, and encodes multipart uploads;
-//! * `exec` makes the first attempt and, when it did not succeed, continues in
-//!   the retry loop of `linkt-backoff` with the client's policy; it paces
-//!   calls with the optional rate limiter, records a tracing span per call and
-//!   an event per retry, and buffers the body of a failed response into a
-//!   [`ResponseRecord`] so that `linkt::Error::from` can map it synchronously,
-//!   with the operation id and the attempt count;
+//! * the request gets the key (a sensitive header), the user agent and
+//!   default headers, the per-call timeout of a
+//!   [`Client::with_options`] view, and the multipart encoding of an upload;
+//! * the first attempt is made inline and, when it did not succeed, the call
+//!   continues in the retry loop of `linkt-backoff` with the client's policy;
+//!   calls are paced by the optional rate limiter, with a tracing span per
+//!   call and an event per retry;
+//! * every failure becomes a [`crate::Error`] carrying the operation and the
+//!   number of attempts, whatever failed: a status that is not 2xx (its
+//!   body read up to [`MAX_ERROR_BODY`]), a lost connection, a timeout, a
+//!   body over the limit or cut off, a refused redirect. The key is
+//!   redacted from anything the server sent back;
 //! * a redirect is a failure: the client's own `reqwest::Client` follows
 //!   none, so a 3xx arrives here, is never retried (`linkt-backoff`
-//!   classifies every 3xx as final, whatever `x-should-retry` says) and is
-//!   recorded with a note naming its target (without userinfo, query or
-//!   fragment) in place of its body, which is what `linkt::Error` shows as
-//!   its message.
-//!   A `reqwest::Client` supplied by the user may follow redirects itself:
-//!   `attempt` marks a response whose URL is not its request's, which is not
-//!   retried either, and `post` fails the call naming that URL;
-//! * no body is read past its limit: each attempt of a JSON call (the
-//!   generated code sets `Accept: application/json` on exactly those) reads
-//!   a 2xx body with `support::read_body` within the client's
+//!   classifies every 3xx as final, whatever `x-should-retry` says) and
+//!   becomes an error whose message names its target (without userinfo,
+//!   query or fragment). A `reqwest::Client` supplied by the user may follow
+//!   redirects itself: a response whose URL is not its request's is not
+//!   retried either, and fails the call naming that URL;
+//! * no body is read past its limit: each attempt of a JSON call
+//!   ([`Expect::Json`], which the generated `send` passes when it decodes
+//!   JSON) reads a 2xx body with `support::read_body` within the client's
 //!   `max_response_body`, so that a body that breaks off is a lost
 //!   connection the retry loop handles as any other (a `GET` is retried, a
-//!   `POST` is not) and a body over the limit is a failure it never repeats.
-//!   The body is left in the response's extensions for `support::json`; a
-//!   shortfall is recorded with a [`BodyShortfall`] next to the
-//!   [`ResponseRecord`]. A failure body is read up to [`MAX_ERROR_BODY`] and
-//!   keeps what was read when it is longer or breaks off.
+//!   `POST` is not) and a body over the limit is a failure it never
+//!   repeats. The body goes to the generated code in the [`Answer`].
 //!
 //! Every call goes through here, so the success path is kept short: one copy
 //! of the request for retries, no retry-loop set-up, no span work without a
@@ -41,26 +44,70 @@ use std::future::Future;
 use std::sync::LazyLock;
 use std::time::{Duration, Instant, SystemTime};
 
+use bytes::Bytes;
 use futures::future::Either;
-use http::header::{ACCEPT, CONTENT_TYPE, LOCATION, USER_AGENT};
-use http::{HeaderMap, HeaderValue};
+use http::HeaderValue;
+use http::header::{CONTENT_TYPE, LOCATION, USER_AGENT};
 use linkt_backoff::{Env, FirstAttempt, Outcome, RateLimit, RetryEvent, TransportFailure};
-use linkt_error::{BodyShortfall, ResponseRecord};
+use linkt_error::BodyShortfall;
 use progenitor_client::{ClientHooks, ClientInfo, OperationInfo};
 use reqwest::Url;
 use tracing::Instrument as _;
 use tracing::field::Empty;
 
 use crate::client::MAX_ERROR_BODY;
-use crate::support::{OverLimit, Prefetched, read_body};
-use crate::{Client, ClientState, Operation, upload};
+use crate::support::{Answer, Expect, OverLimit, ReadBody, call_context, read_body};
+use crate::{Client, ClientState, Error, Operation, upload};
 
-impl ClientHooks<ClientState> for Client {
-    async fn pre<E>(
+/// progenitor's hooks, which the generated client requires; the rewritten
+/// `send` methods call [`Client::call`] instead of them, so their defaults
+/// (which do nothing) are never run.
+impl ClientHooks<ClientState> for Client {}
+
+/// What one attempt got.
+struct Received {
+    response: reqwest::Response,
+    /// For a JSON call's 2xx: its body, or what was read of it.
+    body: Option<ReadBody>,
+    /// A user-supplied `reqwest::Client` followed a redirect to get it.
+    followed_redirect: bool,
+}
+
+impl Received {
+    /// A 2xx whose body (if it was read) is whole, from the URL requested.
+    fn succeeded(&self) -> bool {
+        self.response.status().is_success() && !self.followed_redirect && self.shortfall().is_none()
+    }
+
+    fn shortfall(&self) -> Option<BodyShortfall> {
+        self.body.as_ref().and_then(|body| body.shortfall)
+    }
+}
+
+impl Client {
+    /// Sends a request built by a generated `send`: adds the key and
+    /// headers, makes the attempts, and returns a 2xx [`Answer`] (with the
+    /// body read for [`Expect::Json`]) or an error naming the operation and
+    /// the attempts.
+    pub(crate) fn call<'a>(
+        &'a self,
+        mut request: reqwest::Request,
+        info: &OperationInfo,
+        expect: Expect,
+    ) -> impl Future<Output = Result<Answer<'a>, Error>> + Send + 'a {
+        match self.prepare(&mut request, info.operation_id) {
+            Err(err) => Either::Left(std::future::ready(Err(err))),
+            Ok(()) => Either::Right(self.exec(request, info.operation_id, expect)),
+        }
+    }
+
+    /// The key, the user agent, default headers, the per-call timeout and,
+    /// for an upload, the multipart body.
+    fn prepare(
         &self,
         request: &mut reqwest::Request,
-        info: &OperationInfo,
-    ) -> Result<(), progenitor_client::Error<E>> {
+        operation_id: &'static str,
+    ) -> Result<(), Error> {
         let state = self.inner();
         let headers = request.headers_mut();
         headers.insert(linkt_auth::API_KEY_HEADER_NAME, state.api_key.clone());
@@ -70,41 +117,29 @@ impl ClientHooks<ClientState> for Client {
         for (name, value) in &state.headers {
             headers.entry(name).or_insert_with(|| value.clone());
         }
+        if let Some(timeout) = state.timeout {
+            *request.timeout_mut() = Some(timeout);
+        }
 
-        if let Some(field) = multipart_field(info.operation_id) {
+        if let Some(field) = multipart_field(operation_id) {
+            let context = || call_context(operation_id, 0);
             let Some(body) = request.body().and_then(reqwest::Body::as_bytes) else {
-                return Err(progenitor_client::Error::InvalidRequest(format!(
-                    "{}: the upload must be in memory (a FilePart or bytes)",
-                    info.operation_id
-                )));
+                return Err(Error::invalid_request(
+                    "the upload must be in memory (a FilePart or bytes)",
+                    &context(),
+                ));
             };
             let (content_type, body) = upload::encode_multipart(field, body, &upload::boundary());
-            let content_type = HeaderValue::try_from(content_type)?;
+            let content_type = HeaderValue::try_from(content_type).map_err(|_| {
+                Error::invalid_request(
+                    "the multipart content type is not a header value",
+                    &context(),
+                )
+            })?;
             request.headers_mut().insert(CONTENT_TYPE, content_type);
             *request.body_mut() = Some(body.into());
         }
         Ok(())
-    }
-
-    /// Fails a call whose response a user-supplied `reqwest::Client` got by
-    /// following a redirect (marked by `attempt`), rather than return that
-    /// response as the call's answer.
-    async fn post<E>(
-        &self,
-        result: &reqwest::Result<reqwest::Response>,
-        info: &OperationInfo,
-    ) -> Result<(), progenitor_client::Error<E>> {
-        match result {
-            Ok(response) if followed_redirect(response) => {
-                Err(progenitor_client::Error::Custom(format!(
-                    "{}: the reqwest client given to ClientBuilder::reqwest_client followed a \
-                     redirect to {}; build it with redirect(reqwest::redirect::Policy::none())",
-                    info.operation_id,
-                    shown_url(response.url()),
-                )))
-            }
-            _ => Ok(()),
-        }
     }
 
     // Not an `async fn`: the span and the retry copy are made before the
@@ -113,14 +148,15 @@ impl ClientHooks<ClientState> for Client {
     fn exec(
         &self,
         request: reqwest::Request,
-        info: &OperationInfo,
-    ) -> impl Future<Output = reqwest::Result<reqwest::Response>> {
+        operation_id: &'static str,
+        expect: Expect,
+    ) -> impl Future<Output = Result<Answer<'_>, Error>> + Send + '_ {
         // Field values are evaluated only when a subscriber enables the span.
         let span = tracing::info_span!(
             "linkt.call",
-            operation = info.operation_id,
+            operation = operation_id,
             method = %request.method(),
-            path = Operation::find(info.operation_id).map_or("", |op| op.path),
+            path = Operation::find(operation_id).map_or("", |op| op.path),
             status = Empty,
             attempts = Empty,
             elapsed_ms = Empty,
@@ -128,20 +164,18 @@ impl ClientHooks<ClientState> for Client {
         if span.is_disabled() {
             // No subscriber wants it: nothing to enter on every poll, nothing
             // to record.
-            Either::Left(self.exec_with_retries(request, info.operation_id, None))
+            Either::Left(self.exec_with_retries(request, operation_id, expect, None))
         } else {
             // The first attempt starts when the future is made (the limiter
             // is asked, reqwest is handed the request): inside the span too.
             let future = {
                 let _entered = span.enter();
-                self.exec_with_retries(request, info.operation_id, Some(span.clone()))
+                self.exec_with_retries(request, operation_id, expect, Some(span.clone()))
             };
             Either::Right(future.instrument(span))
         }
     }
-}
 
-impl Client {
     /// The first attempt inline; the retry loop, out of line, only when the
     /// first attempt did not succeed. A success, the path almost every call
     /// takes, goes through no more code and no bigger future than it needs.
@@ -149,14 +183,15 @@ impl Client {
         &self,
         mut request: reqwest::Request,
         operation_id: &'static str,
+        expect: Expect,
         span: Option<tracing::Span>,
-    ) -> impl Future<Output = reqwest::Result<reqwest::Response>> + Send + '_ {
+    ) -> impl Future<Output = Result<Answer<'_>, Error>> + Send + '_ {
         // The retry policy's deadline counts from here, as does `elapsed_ms`;
         // with neither, the clock is read only if a retry needs it.
         let timed = span.is_some() || self.inner().retry.deadline().is_some();
         let started = timed.then(Instant::now);
         // A JSON call's success body is read within each attempt.
-        let json_limit = accepts_json(&request).then_some(self.inner().max_response_body);
+        let json_limit = (expect == Expect::Json).then_some(self.inner().max_response_body);
         // A streaming body cannot be sent twice: one attempt, no retries.
         let replayable = Replayable::new(&request);
         set_retry_count(&mut request, 1);
@@ -165,8 +200,7 @@ impl Client {
         let first = self.attempt(request, json_limit);
         async move {
             let first = first.await;
-            let succeeded = matches!(&first, Ok(response)
-                if response.status().is_success() && shortfall(response).is_none());
+            let succeeded = matches!(&first, Ok(received) if received.succeeded());
             let (value, attempts) = match replayable {
                 Some(replayable) if !succeeded => {
                     let started = started.unwrap_or_else(Instant::now);
@@ -178,27 +212,25 @@ impl Client {
             if let (Some(span), Some(started)) = (&span, started) {
                 span.record("attempts", attempts);
                 span.record("elapsed_ms", millis(started.elapsed()));
-                if let Ok(response) = &value {
-                    span.record("status", response.status().as_u16());
+                if let Ok(received) = &value {
+                    span.record("status", received.response.status().as_u16());
                 }
             }
             match value {
-                // A followed redirect is failed by `post`, which needs the
-                // mark that `record_failure` would not keep.
-                Ok(response) if followed_redirect(&response) => Ok(response),
-                Ok(response) if response.status().is_success() => Ok(match json_limit {
-                    Some(limit) => {
-                        Box::pin(finish_json(response, limit, operation_id, attempts)).await
-                    }
-                    None => response,
+                Ok(received) if received.succeeded() => Ok(Answer {
+                    response: received.response,
+                    body: received.body.map(|read| read.body),
+                    operation_id,
+                    attempts,
+                    key: &self.inner().api_key,
                 }),
-                Ok(response) => {
-                    let key = &self.inner().api_key;
-                    Box::pin(record_failure(response, operation_id, attempts, key)).await
-                }
+                Ok(received) => Err(Box::pin(self.failure(received, operation_id, attempts)).await),
                 Err(err) => {
                     tracing::debug!(attempts, error = %err, "request failed");
-                    Err(err)
+                    Err(Error::from_transport(
+                        err,
+                        &call_context(operation_id, attempts),
+                    ))
                 }
             }
         }
@@ -209,11 +241,11 @@ impl Client {
     /// `replayable`. Returns the last result and the number of attempts.
     async fn retry(
         &self,
-        first: reqwest::Result<reqwest::Response>,
+        first: reqwest::Result<Received>,
         started: Instant,
         replayable: Replayable,
         json_limit: Option<usize>,
-    ) -> (reqwest::Result<reqwest::Response>, u32) {
+    ) -> (reqwest::Result<Received>, u32) {
         let state = self.inner();
         let attempted = linkt_backoff::resume(
             &state.retry,
@@ -229,20 +261,20 @@ impl Client {
                 // not the answer to this request; repeating it would follow
                 // the redirect again. (A 3xx itself is final by the
                 // classification.)
-                Ok(response) if followed_redirect(response) => {
+                Ok(received) if received.followed_redirect => {
                     Outcome::Transport(TransportFailure::Other)
                 }
                 // A body that broke off is a lost connection (or a timeout);
                 // one over the limit would be as long the next time.
-                Ok(response) if let Some(shortfall) = shortfall(response) => {
+                Ok(received) if let Some(shortfall) = received.shortfall() => {
                     Outcome::Transport(match shortfall {
                         BodyShortfall::CutOff { failure, .. } => failure,
                         _ => TransportFailure::Other,
                     })
                 }
-                Ok(response) => Outcome::Response {
-                    status: response.status(),
-                    headers: response.headers(),
+                Ok(received) => Outcome::Response {
+                    status: received.response.status(),
+                    headers: received.response.headers(),
                 },
                 Err(err) => Outcome::Transport(linkt_error::transport_failure(err)),
             },
@@ -260,19 +292,19 @@ impl Client {
     }
 
     /// One attempt: wait for the rate limiter, send, remember rate-limit
-    /// headers and, with a user-supplied `reqwest::Client`, mark a response
+    /// headers and, with a user-supplied `reqwest::Client`, note a response
     /// that came from another URL than the request's. With a `json_limit`
-    /// (a JSON call), a 2xx body is read within it ([`read_json_body`]), so
-    /// that the retry loop sees a body that broke off. The limiter is asked
-    /// when the attempt is made (the future is created just before it is
-    /// awaited). Without a wait the request is handed to reqwest at once, so
-    /// the future holds reqwest's small one and not the request; a request
-    /// that waits is boxed meanwhile.
+    /// (a JSON call), a 2xx body is read within it, so that the retry loop
+    /// sees a body that broke off. The limiter is asked when the attempt is
+    /// made (the future is created just before it is awaited). Without a
+    /// wait the request is handed to reqwest at once, so the future holds
+    /// reqwest's small one and not the request; a request that waits is
+    /// boxed meanwhile.
     fn attempt(
         &self,
         request: reqwest::Request,
         json_limit: Option<usize>,
-    ) -> impl Future<Output = reqwest::Result<reqwest::Response>> + Send + '_ {
+    ) -> impl Future<Output = reqwest::Result<Received>> + Send + '_ {
         let state = self.inner();
         // Boxed: the future of every attempt carries it.
         let sent_to = state
@@ -299,11 +331,8 @@ impl Client {
         };
         async move {
             let mut response = sending.await?;
-            if let Some(sent_to) = sent_to
-                && !same_resource(&sent_to, response.url())
-            {
-                response.extensions_mut().insert(FollowedRedirect);
-            }
+            let followed_redirect =
+                sent_to.is_some_and(|sent_to| !same_resource(&sent_to, response.url()));
             if let Some(rate_limit) = RateLimit::from_headers(response.headers(), SystemTime::now())
             {
                 if let Some(limiter) = &state.limiter {
@@ -313,68 +342,73 @@ impl Client {
                     *last = Some(rate_limit);
                 }
             }
-            if let Some(limit) = json_limit
-                && response.status().is_success()
-                && !followed_redirect(&response)
-            {
-                read_json_body(&mut response, limit).await;
-            }
-            Ok(response)
+            let body = match json_limit {
+                Some(limit) if response.status().is_success() && !followed_redirect => {
+                    Some(read_body(&mut response, limit, OverLimit::Refuse).await)
+                }
+                _ => None,
+            };
+            Ok(Received {
+                response,
+                body,
+                followed_redirect,
+            })
         }
     }
-}
 
-/// Whether the generated code asked for JSON: it sets
-/// `Accept: application/json` on every call whose success body it decodes
-/// with `support::json`, and on no other.
-fn accepts_json(request: &reqwest::Request) -> bool {
-    request
-        .headers()
-        .get(ACCEPT)
-        .is_some_and(|accept| accept.as_bytes() == b"application/json")
-}
-
-/// Reads a success body within `limit` into a [`Prefetched`] extension,
-/// with a [`BodyShortfall`] when it is over the limit or broke off.
-async fn read_json_body(response: &mut reqwest::Response, limit: usize) {
-    let read = read_body(response, limit, OverLimit::Refuse).await;
-    let extensions = response.extensions_mut();
-    if let Some(shortfall) = read.shortfall {
-        extensions.insert(shortfall);
-    }
-    extensions.insert(Prefetched(read.body));
-}
-
-/// What a response's body fell short by, when the hooks read it.
-fn shortfall(response: &reqwest::Response) -> Option<BodyShortfall> {
-    response.extensions().get::<BodyShortfall>().copied()
-}
-
-/// The final 2xx response of a JSON call, made ready for `support::json`:
-/// its body read (by the attempt; here only if the attempt did not), and a
-/// shortfall recorded with a [`ResponseRecord`], for `linkt::Error` to map.
-async fn finish_json(
-    mut response: reqwest::Response,
-    limit: usize,
-    operation_id: &'static str,
-    attempts: u32,
-) -> reqwest::Response {
-    if response.extensions().get::<Prefetched>().is_none() {
-        read_json_body(&mut response, limit).await;
-    }
-    if shortfall(&response).is_some() {
-        let body = response
-            .extensions_mut()
-            .remove::<Prefetched>()
-            .map(|Prefetched(body)| body)
-            .unwrap_or_default();
-        response.extensions_mut().insert(ResponseRecord {
-            operation_id,
-            attempts,
+    /// The error for a final response that is not a success: a redirect a
+    /// user's client followed, a 2xx whose body was over the limit or broke
+    /// off, or any other status, whose body is read up to
+    /// [`MAX_ERROR_BODY`] (what was read is kept when it is longer or breaks
+    /// off). A 3xx is described by [`redirect_note`], not by its body, so
+    /// the message names where it pointed. The API key is redacted from
+    /// everything the server sent.
+    async fn failure(
+        &self,
+        received: Received,
+        operation_id: &'static str,
+        attempts: u32,
+    ) -> Error {
+        let context = call_context(operation_id, attempts);
+        let Received {
+            mut response,
             body,
-        });
+            followed_redirect,
+        } = received;
+        if followed_redirect {
+            return Error::invalid_request(
+                format!(
+                    "the reqwest client given to ClientBuilder::reqwest_client followed a \
+                     redirect to {}; build it with redirect(reqwest::redirect::Policy::none())",
+                    shown_url(response.url()),
+                ),
+                &context,
+            );
+        }
+        let status = response.status();
+        let (read, shortfall) = match body {
+            Some(ReadBody { body, shortfall }) => (body, shortfall),
+            None if status.is_redirection() => {
+                let note = redirect_note(response.url(), response.headers().get(LOCATION));
+                (Bytes::from(note), None)
+            }
+            None => {
+                let read = read_body(&mut response, MAX_ERROR_BODY, OverLimit::KeepStart).await;
+                (read.body, read.shortfall)
+            }
+        };
+        let headers = std::mem::take(response.headers_mut());
+        // Closes the connection now if the body was not read to its end.
+        drop(response);
+        let mut error = match shortfall {
+            Some(shortfall) => Error::incomplete_body(status, &headers, &read, shortfall, &context),
+            None => Error::from_response(status, &headers, &read, &context),
+        };
+        if let Ok(key) = self.inner().api_key.to_str() {
+            error.redact(key);
+        }
+        error
     }
-    response
 }
 
 /// The file part's name, for the operations that upload a file.
@@ -465,15 +499,6 @@ fn millis(duration: Duration) -> u64 {
     u64::try_from(duration.as_millis()).unwrap_or(u64::MAX)
 }
 
-/// Marks a response that a user-supplied `reqwest::Client` got by following
-/// a redirect.
-#[derive(Clone, Copy, Debug)]
-struct FollowedRedirect;
-
-fn followed_redirect(response: &reqwest::Response) -> bool {
-    response.extensions().get::<FollowedRedirect>().is_some()
-}
-
 /// Whether a response from `received` answers a request to `sent`: the
 /// same scheme, host, port, path and query (reqwest sets a response's URL
 /// to the last one it requested).
@@ -514,72 +539,6 @@ fn redirect_note(from: &Url, location: Option<&HeaderValue>) -> String {
     {
         Some(target) => format!("redirect to {} not followed", shown_url(&target)),
         None => "redirect to an invalid location not followed".to_owned(),
-    }
-}
-
-/// Buffers a failed response's body, up to [`MAX_ERROR_BODY`], and
-/// re-creates the response with a [`ResponseRecord`] for
-/// `linkt::Error::from`, and a [`BodyShortfall`] when the body was longer or
-/// broke off (the record then holds what was read). A 3xx is recorded with
-/// [`redirect_note`] for a body (not read from the server), so the error's
-/// message names where it pointed.
-/// The API key is replaced by `[redacted]` wherever the server echoed it,
-/// in the body (so in every message, detail and excerpt made from it) and in
-/// header values, so that no error carries it.
-async fn record_failure(
-    mut response: reqwest::Response,
-    operation_id: &'static str,
-    attempts: u32,
-    key: &HeaderValue,
-) -> reqwest::Result<reqwest::Response> {
-    let status = response.status();
-    let version = response.version();
-    let mut headers = response.headers().clone();
-    let (body, shortfall) = if status.is_redirection() {
-        let note = redirect_note(response.url(), headers.get(LOCATION));
-        (bytes::Bytes::from(note), None)
-    } else {
-        let read = read_body(&mut response, MAX_ERROR_BODY, OverLimit::KeepStart).await;
-        (read.body, read.shortfall)
-    };
-    // Closes the connection now if the body was not read to its end.
-    drop(response);
-    let mut record = ResponseRecord {
-        operation_id,
-        attempts,
-        body,
-    };
-    if let Ok(key) = key.to_str() {
-        record.redact(key);
-        redact_headers(&mut headers, key);
-    }
-    let mut rebuilt = http::Response::new(record.body.clone());
-    *rebuilt.status_mut() = status;
-    *rebuilt.version_mut() = version;
-    *rebuilt.headers_mut() = headers;
-    let extensions = rebuilt.extensions_mut();
-    extensions.insert(record);
-    if let Some(shortfall) = shortfall {
-        extensions.insert(shortfall);
-    }
-    Ok(reqwest::Response::from(rebuilt))
-}
-
-/// Replaces `key` in every header value that echoes it (a value that is not
-/// text is left alone: the key is text), marking the value sensitive.
-fn redact_headers(headers: &mut HeaderMap, key: &str) {
-    if key.is_empty() {
-        return;
-    }
-    for value in headers.values_mut() {
-        let Ok(text) = value.to_str() else { continue };
-        if !text.contains(key) {
-            continue;
-        }
-        if let Ok(mut redacted) = HeaderValue::from_str(&text.replace(key, "[redacted]")) {
-            redacted.set_sensitive(true);
-            *value = redacted;
-        }
     }
 }
 
@@ -695,20 +654,22 @@ mod tests {
     }
 
     #[test]
-    fn every_call_that_decodes_json_and_no_other_accepts_json() {
-        // What `accepts_json` relies on, checked on the generated `send`s.
+    fn every_send_reads_the_body_exactly_when_it_decodes_json() {
+        // What `Expect` tells `call`, checked on the generated `send`s.
         let generated = include_str!("generated.rs");
         let sends: Vec<&str> = generated.split("pub async fn send(").skip(1).collect();
         assert_eq!(sends.len(), crate::OPERATIONS.len());
         for send in sends {
             let send = send.split("\n        }\n").next().unwrap_or(send);
-            assert_eq!(send.matches("crate::support::").count(), 1, "{send}");
-            let decodes_json = send.contains("crate::support::json(");
-            let accepts_json = send.contains(
-                "::reqwest::header::ACCEPT,\n                    \
-                 ::reqwest::header::HeaderValue::from_static(\"application/json\")",
+            let send: String = send.split_whitespace().collect();
+            assert_eq!(
+                send.matches("client.call(request,&info,").count(),
+                1,
+                "{send}"
             );
-            assert_eq!(decodes_json, accepts_json, "{send}");
+            let decodes_json = send.contains("crate::support::json(response)");
+            let expects_json = send.contains("crate::support::Expect::Json");
+            assert_eq!(decodes_json, expects_json, "{send}");
         }
     }
 

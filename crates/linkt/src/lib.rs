@@ -32,10 +32,11 @@ pub use generated::*;
 pub use open::UnknownValue;
 
 pub use client::{
-    ClientBuilder, ClientState, DEFAULT_CONNECT_TIMEOUT, DEFAULT_MAX_RESPONSE_BODY,
-    DEFAULT_TIMEOUT, MAX_ERROR_BODY, ResponseExt,
+    CallOptions, ClientBuilder, ClientState, DEFAULT_CONNECT_TIMEOUT, DEFAULT_MAX_RESPONSE_BODY,
+    DEFAULT_POOL_IDLE_TIMEOUT, DEFAULT_TIMEOUT, MAX_ERROR_BODY, ResponseExt,
 };
 pub use paginate::{Page, PagedRequest, Paginate, Paginated};
+pub use support::IntegerArg;
 pub use upload::FilePart;
 pub use wait::{CancelHandle, Progress, QueueCounts, Run, RunOutcome, RunStatus, RunWaiter};
 

@@ -68,13 +68,10 @@ pub(crate) fn finish(server: &MockServer) {
 
 /// The error of a failed call.
 #[track_caller]
-pub(crate) fn error<T: std::fmt::Debug, E>(result: Result<T, E>) -> linkt::Error
-where
-    linkt::Error: From<E>,
-{
+pub(crate) fn error<T: std::fmt::Debug>(result: Result<T, linkt::Error>) -> linkt::Error {
     match result {
         Ok(value) => panic!("expected the call to fail, got {value:?}"),
-        Err(err) => linkt::Error::from(err),
+        Err(err) => err,
     }
 }
 

@@ -22,7 +22,7 @@ async fn failing_list(status: u16, body: &str, request_id: Option<&str>) -> link
         &server.base_url(),
         linkt::Client::builder().retry_policy(linkt::RetryPolicy::none()),
     );
-    linkt::Error::from(client.icp_list().send().await.expect_err("failure"))
+    client.icp_list().send().await.expect_err("failure")
 }
 
 #[tokio::test]
@@ -102,7 +102,7 @@ async fn a_body_that_does_not_match_the_schema_is_a_decode_error_naming_the_fiel
         })
         .await;
     let (client, _) = client(&server.base_url());
-    let err = linkt::Error::from(client.icp_list().send().await.expect_err("bad body"));
+    let err = client.icp_list().send().await.expect_err("bad body");
     assert_eq!(err.kind(), ErrorKind::Decode);
     assert_eq!(err.decode_path(), Some(".icps[0].name"), "{err}");
     assert!(!err.is_retryable());
@@ -112,14 +112,12 @@ async fn a_body_that_does_not_match_the_schema_is_a_decode_error_naming_the_fiel
 async fn invalid_parameters_are_rejected_before_sending() {
     let (client, _) = client("http://127.0.0.1:9");
     // The vendor spec constrains task ids to 24-hex ObjectIds.
-    let err = linkt::Error::from(
-        client
-            .task_retrieve()
-            .task_id("not-an-object-id")
-            .send()
-            .await
-            .expect_err("invalid id"),
-    );
+    let err = client
+        .task_retrieve()
+        .task_id("not-an-object-id")
+        .send()
+        .await
+        .expect_err("invalid id");
     assert_eq!(err.kind(), ErrorKind::InvalidRequest);
     assert!(err.to_string().contains("task_id"), "{err}");
 }

@@ -240,14 +240,12 @@ async fn a_3xx_or_4xx_is_still_a_failure() {
         &server.base_url(),
         linkt::Client::builder().retry_policy(linkt::RetryPolicy::none()),
     );
-    let err = linkt::Error::from(
-        client
-            .icp_delete()
-            .icp_id("507f1f77bcf86cd799439011")
-            .send()
-            .await
-            .expect_err("304 is not success"),
-    );
+    let err = client
+        .icp_delete()
+        .icp_id("507f1f77bcf86cd799439011")
+        .send()
+        .await
+        .expect_err("304 is not success");
     assert_eq!(err.status().map(|s| s.as_u16()), Some(304));
 }
 

@@ -8,6 +8,7 @@ mod evolution;
 mod headers;
 mod limits;
 mod operations;
+mod options;
 mod pagination;
 mod paths;
 mod redirects;

@@ -78,7 +78,7 @@ async fn get_redirected_to_another_port(status: u16) {
 
     assert_eq!(keyed.calls_async().await, 0, "the key reached {location}");
     assert_eq!(any.calls_async().await, 0, "{location} was requested");
-    let err = linkt::Error::from(result.expect_err("a redirect is an error"));
+    let err = result.expect_err("a redirect is an error");
     let target = format!("http://127.0.0.1:{}/v1/icp/{ICP_ID}", other.port());
     assert_refused(&err, status, &target, 1);
     redirect.assert_calls_async(1).await;
@@ -129,7 +129,7 @@ async fn a_post_answered_307_or_308_never_reaches_another_port() {
             0,
             "{status}: {location} was requested"
         );
-        let err = linkt::Error::from(result.expect_err("a redirect is an error"));
+        let err = result.expect_err("a redirect is an error");
         let target = format!("http://127.0.0.1:{}/v1/icp/{ICP_ID}", other.port());
         assert_refused(&err, status, &target, 1);
         create.assert_calls_async(1).await;
@@ -162,7 +162,7 @@ async fn a_post_answered_302_or_303_is_an_error_not_the_answer_to_a_get() {
             0,
             "{status}: the redirect was followed"
         );
-        let err = linkt::Error::from(result.expect_err("a redirect is an error"));
+        let err = result.expect_err("a redirect is an error");
         let target = format!("{}/v1/icp/{ICP_ID}", api.base_url());
         assert_refused(&err, status, &target, 1);
         assert_eq!(err.operation_id(), Some("icp_create"));
@@ -196,7 +196,7 @@ async fn a_redirect_is_not_retried_even_when_the_server_says_so() {
 
     assert_eq!(sleeps.recorded(), vec![], "the redirect was retried");
     assert_eq!(busy.calls_async().await, 0, "the redirect was followed");
-    let err = linkt::Error::from(result.expect_err("a redirect is an error"));
+    let err = result.expect_err("a redirect is an error");
     assert_eq!(err.attempts(), Some(1), "{err}");
     assert_eq!(err.status().map(|s| s.as_u16()), Some(307), "{err}");
     redirect.assert_calls_async(1).await;
@@ -230,7 +230,7 @@ async fn a_redirect_answering_a_retry_ends_the_retries() {
 
     assert_eq!(keyed.calls_async().await, 0, "the key reached {location}");
     assert_eq!(any.calls_async().await, 0, "{location} was requested");
-    let err = linkt::Error::from(result.expect_err("a redirect is an error"));
+    let err = result.expect_err("a redirect is an error");
     let target = format!("http://127.0.0.1:{}/v1/icp/{ICP_ID}", other.port());
     assert_refused(&err, 302, &target, 2);
     assert_eq!(sleeps.recorded().len(), 1);
@@ -266,7 +266,7 @@ async fn a_users_client_without_redirects_refuses_them_like_the_default() {
     let result = client.icp_retrieve().icp_id(ICP_ID).send().await;
 
     assert_eq!(keyed.calls_async().await + any.calls_async().await, 0);
-    let err = linkt::Error::from(result.expect_err("a redirect is an error"));
+    let err = result.expect_err("a redirect is an error");
     let target = format!("http://127.0.0.1:{}/v1/icp/{ICP_ID}", other.port());
     assert_refused(&err, 302, &target, 1);
 }
@@ -294,7 +294,7 @@ async fn a_redirect_a_users_client_followed_fails_the_call() {
     let (client, sleeps) = client_with(&api.base_url(), builder);
     let result = client.icp_create().body(create_body()).send().await;
 
-    let err = linkt::Error::from(result.expect_err("the GET's answer is not the POST's"));
+    let err = result.expect_err("the GET's answer is not the POST's");
     let shown = err.to_string();
     assert_eq!(err.kind(), ErrorKind::InvalidRequest, "{shown}");
     assert!(

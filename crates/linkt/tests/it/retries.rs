@@ -78,14 +78,12 @@ async fn three_503s_report_a_server_error_after_three_attempts() {
         .await;
 
     let (client, sleeps) = client(&server.base_url());
-    let err = linkt::Error::from(
-        client
-            .icp_retrieve()
-            .icp_id("507f1f77bcf86cd799439011")
-            .send()
-            .await
-            .expect_err("always 503"),
-    );
+    let err = client
+        .icp_retrieve()
+        .icp_id("507f1f77bcf86cd799439011")
+        .send()
+        .await
+        .expect_err("always 503");
 
     mock.assert_calls_async(3).await;
     assert_eq!(err.kind(), ErrorKind::Server);
@@ -112,15 +110,13 @@ async fn post_answered_500_is_sent_exactly_once() {
         .await;
 
     let (client, sleeps) = client(&server.base_url());
-    let err = linkt::Error::from(
-        client
-            .task_execute()
-            .task_id("507f1f77bcf86cd799439013")
-            .body(linkt::types::ExecuteTaskRequest::builder())
-            .send()
-            .await
-            .expect_err("500"),
-    );
+    let err = client
+        .task_execute()
+        .task_id("507f1f77bcf86cd799439013")
+        .body(linkt::types::ExecuteTaskRequest::builder())
+        .send()
+        .await
+        .expect_err("500");
 
     mock.assert_calls_async(1).await;
     assert_eq!(err.kind(), ErrorKind::Server);
@@ -189,7 +185,7 @@ async fn x_should_retry_false_stops_after_one_call() {
         .await;
 
     let (client, sleeps) = client(&server.base_url());
-    let err = linkt::Error::from(client.icp_list().send().await.expect_err("503"));
+    let err = client.icp_list().send().await.expect_err("503");
 
     mock.assert_calls_async(1).await;
     assert_eq!(err.attempts(), Some(1));
@@ -209,7 +205,7 @@ async fn retry_after_above_the_cap_is_returned_not_slept() {
         .await;
 
     let (client, sleeps) = client(&server.base_url());
-    let err = linkt::Error::from(client.icp_list().send().await.expect_err("429"));
+    let err = client.icp_list().send().await.expect_err("429");
 
     mock.assert_calls_async(1).await;
     assert!(sleeps.recorded().is_empty());
@@ -232,7 +228,7 @@ async fn a_disabled_policy_makes_one_attempt() {
         &server.base_url(),
         linkt::Client::builder().retry_policy(linkt::RetryPolicy::none()),
     );
-    let err = linkt::Error::from(client.icp_list().send().await.expect_err("503"));
+    let err = client.icp_list().send().await.expect_err("503");
 
     mock.assert_calls_async(1).await;
     assert_eq!(err.attempts(), Some(1));
@@ -247,7 +243,7 @@ async fn connection_refused_is_a_connection_error() {
         .expect("free port")
         .port();
     let (client, sleeps) = client(&format!("http://127.0.0.1:{port}"));
-    let err = linkt::Error::from(client.icp_list().send().await.expect_err("refused"));
+    let err = client.icp_list().send().await.expect_err("refused");
 
     assert_eq!(err.kind(), ErrorKind::Connection);
     assert!(err.is_retryable());

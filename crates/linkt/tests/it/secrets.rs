@@ -62,14 +62,10 @@ proptest! {
         runtime.block_on(async {
             client.icp_list().send().await.expect("retried success");
             let errors = [
-                linkt::Error::from(
-                    client.icp_delete().icp_id("507f1f77bcf86cd799439011").send().await
+                client.icp_delete().icp_id("507f1f77bcf86cd799439011").send().await
                         .expect_err("401"),
-                ),
-                linkt::Error::from(client.sheet_list().send().await.expect_err("500")),
-                linkt::Error::from(
-                    client.task_retrieve().task_id("bad").send().await.expect_err("invalid"),
-                ),
+                client.sheet_list().send().await.expect_err("500"),
+                client.task_retrieve().task_id("bad").send().await.expect_err("invalid"),
             ];
             for err in errors {
                 shown.push(format!("{err}"));
@@ -106,7 +102,7 @@ async fn a_key_the_server_echoes_is_redacted_from_the_error() {
         })
         .await;
     let (client, _) = crate::client(&server.base_url());
-    let err = linkt::Error::from(client.icp_list().send().await.expect_err("401"));
+    let err = client.icp_list().send().await.expect_err("401");
 
     assert_eq!(err.status().map(|s| s.as_u16()), Some(401));
     let display = err.to_string();

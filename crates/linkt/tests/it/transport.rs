@@ -59,7 +59,6 @@ async fn fails(base_url: &str, accepted: &AtomicUsize) -> (linkt::Error, usize, 
         .send()
         .await
         .map(|_| ())
-        .map_err(linkt::Error::from)
         .expect_err("the call fails");
     (err, accepted.load(Ordering::SeqCst), sleeps.recorded())
 }

@@ -99,7 +99,7 @@ async fn a_body_cut_off_on_a_get_is_retried() {
 
         let icp = guarded(client.icp_retrieve().icp_id(ICP_ID).send())
             .await
-            .unwrap_or_else(|err| panic!("{cut:?}: not retried: {}", linkt::Error::from(err)));
+            .unwrap_or_else(|err| panic!("{cut:?}: not retried: {}", err));
 
         assert_eq!(icp.name, "Enterprise SaaS Companies");
         assert_eq!(sleeps.recorded().len(), 1, "{cut:?}");

@@ -99,11 +99,8 @@ pub(crate) async fn guarded<F: Future>(call: F) -> F::Output {
 
 /// A call's result as a `linkt::Error`, which it must be.
 #[track_caller]
-pub(crate) fn failed<T: std::fmt::Debug, E>(result: Result<T, E>) -> linkt::Error
-where
-    linkt::Error: From<E>,
-{
-    match result.map_err(linkt::Error::from) {
+pub(crate) fn failed<T: std::fmt::Debug>(result: Result<T, linkt::Error>) -> linkt::Error {
+    match result {
         Ok(value) => panic!("expected an error, got {value:?}"),
         Err(err) => err,
     }

@@ -99,7 +99,6 @@ impl Op {
                 .map(drop),
             Op::EntityList => client.entity_list().send().await.map(drop),
         }
-        .map_err(linkt::Error::from)
     }
 }
 
