@@ -18,11 +18,19 @@
 //!    distribution-free 95% confidence interval of their median, from order
 //!    statistics and the binomial distribution; no normality is assumed.
 //!
-//! Allocations are counted per batch on the bench thread (see `alloc.rs`)
-//! and reported per call (median over batches). So is the bench thread's CPU
-//! time (see `cpu.rs`): the work of the calls and of their connection tasks,
-//! without the server's, and less sensitive than wall time to other load on
-//! the machine.
+//! Each side builds its own HTTP client for the scenario (the caller does),
+//! so the warm-up starts from an empty pool, as a program does when it starts.
+//!
+//! Connections: the server counts the connections it accepts from each side
+//! (see `server.rs`); they are read before the warm-up, after it and after the
+//! last pair, when no call is in flight. Both sides make the same number of
+//! calls in each phase, so their counts compare directly.
+//!
+//! Allocations are counted per batch on every thread but the server's (see
+//! `alloc.rs`) and reported per call (median over batches). So is the bench's
+//! CPU time (see `cpu.rs`): the process's less the server thread's, that is
+//! the work of the calls, of their connection tasks and of the runtime's
+//! threads; it is less sensitive than wall time to other load on the machine.
 
 use std::future::Future;
 use std::time::{Duration, Instant};
@@ -31,7 +39,7 @@ use futures::StreamExt as _;
 
 use crate::BenchResult;
 use crate::alloc::Snapshot;
-use crate::cpu::thread_cpu_ns;
+use crate::server::{Opened, Server};
 
 /// How long and how often to measure.
 #[derive(Clone, Copy, Debug)]
@@ -45,12 +53,6 @@ pub(crate) struct Plan {
     /// One short iteration of everything: one warm-up round, one pair, one
     /// round of calls per batch.
     pub(crate) smoke: bool,
-    /// Run only this scenario (1-4).
-    pub(crate) only: Option<usize>,
-    /// No measurement: this many calls of one side, for a profiler.
-    pub(crate) profile: Option<(crate::Profiled, usize)>,
-    /// Run on tokio's multi-thread runtime instead of the current-thread one.
-    pub(crate) multi_thread: bool,
 }
 
 /// What one side did over all batches.
@@ -62,8 +64,8 @@ pub(crate) struct Side {
     pub(crate) allocations: Vec<f64>,
     /// Bytes allocated per call, per batch.
     pub(crate) bytes: Vec<f64>,
-    /// Bench-thread CPU time per call, per batch, in ns (empty where the
-    /// platform does not tell).
+    /// Bench CPU time per call (all threads but the server's), per batch, in
+    /// ns (empty where the platform does not tell).
     pub(crate) cpu: Vec<f64>,
 }
 
@@ -98,7 +100,7 @@ impl Side {
         quantile(&self.bytes, 0.5)
     }
 
-    /// Median bench-thread CPU time per call, ns; NaN where unknown.
+    /// Median bench CPU time per call, ns; NaN where unknown.
     pub(crate) fn cpu_per_call(&self) -> f64 {
         quantile(&self.cpu, 0.5)
     }
@@ -111,13 +113,39 @@ pub(crate) struct Comparison {
     pub(crate) calls_per_batch: usize,
     /// Calls in flight at once.
     pub(crate) in_flight: usize,
-    /// The `linkt` client.
+    /// Calls each side made during the warm-up.
+    pub(crate) warmup_calls: usize,
+    /// The `linkt` client's timed batches.
     pub(crate) client: Side,
-    /// Plain reqwest + serde.
+    /// Plain reqwest + serde's timed batches.
     pub(crate) floor: Side,
+    /// Connections each side opened during the warm-up.
+    pub(crate) opened_warmup: Opened,
+    /// Connections each side opened during the timed batches.
+    pub(crate) opened_timed: Opened,
 }
 
 impl Comparison {
+    /// Calls each side made in the timed batches.
+    pub(crate) fn timed_calls(&self) -> usize {
+        self.client.batch_means.len() * self.calls_per_batch
+    }
+
+    /// Connections each side opened over the whole scenario.
+    pub(crate) fn opened(&self) -> Opened {
+        self.opened_warmup.plus(self.opened_timed)
+    }
+
+    /// Client / floor connections over the whole scenario: 1 when both
+    /// opened none, infinite when only the client opened some.
+    pub(crate) fn connection_ratio(&self) -> f64 {
+        let opened = self.opened();
+        match (opened.client, opened.floor) {
+            (0, 0) => 1.0,
+            (client, floor) => client as f64 / floor as f64,
+        }
+    }
+
     /// Client median / floor median.
     pub(crate) fn ratio(&self) -> f64 {
         self.client.median() / self.floor.median()
@@ -206,16 +234,14 @@ fn median_interval_ranks(n: usize) -> Option<(usize, usize)> {
     (k >= 1).then(|| (k - 1, n - k))
 }
 
-/// Runs `n` calls, `in_flight` at a time, and records them on `side`.
-async fn batch<F, Fut>(side: &mut Side, n: usize, in_flight: usize, call: &F) -> BenchResult<()>
+/// Makes `n` calls of `call`, `in_flight` at a time (one after the other
+/// when `in_flight` is 1), in the current task, as an application's `main`
+/// would with `buffer_unordered`; ends at the first error.
+pub(crate) async fn calls<F, Fut>(n: usize, in_flight: usize, call: &F) -> BenchResult<()>
 where
     F: Fn() -> Fut,
     Fut: Future<Output = BenchResult<()>>,
 {
-    // CPU time is read outside the allocation count and the wall-clock interval.
-    let cpu_before = thread_cpu_ns();
-    let allocated = Snapshot::now();
-    let started = Instant::now();
     if in_flight <= 1 {
         for _ in 0..n {
             call().await?;
@@ -228,18 +254,41 @@ where
             result?;
         }
     }
+    Ok(())
+}
+
+/// Runs `n` calls, `in_flight` at a time, and records them on `side`.
+async fn batch<F, Fut>(
+    server: &Server,
+    side: &mut Side,
+    n: usize,
+    in_flight: usize,
+    call: &F,
+) -> BenchResult<()>
+where
+    F: Fn() -> Fut,
+    Fut: Future<Output = BenchResult<()>>,
+{
+    // CPU time is read outside the allocation count and the wall-clock interval.
+    let cpu_before = server.bench_cpu_ns();
+    let allocated = Snapshot::now();
+    let started = Instant::now();
+    calls(n, in_flight, call).await?;
     let elapsed = started.elapsed();
     let allocated = Snapshot::now().since(allocated);
-    let cpu = thread_cpu_ns()
+    let cpu = server
+        .bench_cpu_ns()
         .zip(cpu_before)
         .map(|(after, before)| after.saturating_sub(before));
     side.record(n, elapsed, allocated, cpu);
     Ok(())
 }
 
-/// Measures the client against the floor with `in_flight` calls at a time.
+/// Measures the client against the floor with `in_flight` calls at a time;
+/// `server` counts the connections each side opens.
 pub(crate) async fn compare<C, CF, F, FF>(
     plan: &Plan,
+    server: &Server,
     in_flight: usize,
     client: C,
     floor: F,
@@ -256,11 +305,14 @@ where
     // Warm-up, which also estimates the time per call of each side.
     let mut warm_client = Side::default();
     let mut warm_floor = Side::default();
+    let mut warmup_calls = 0;
+    let opened_before = server.opened();
     let warmup_started = Instant::now();
     let mut n = round;
     loop {
-        batch(&mut warm_client, n, in_flight, &client).await?;
-        batch(&mut warm_floor, n, in_flight, &floor).await?;
+        batch(server, &mut warm_client, n, in_flight, &client).await?;
+        batch(server, &mut warm_floor, n, in_flight, &floor).await?;
+        warmup_calls += n;
         if plan.smoke || warmup_started.elapsed() >= plan.warmup {
             break;
         }
@@ -279,22 +331,27 @@ where
         wanted.div_ceil(round).max(1) * round
     };
 
+    let opened_warm = server.opened();
     let mut result = Comparison {
         calls_per_batch: n,
         in_flight,
+        warmup_calls,
         client: Side::default(),
         floor: Side::default(),
+        opened_warmup: opened_warm.since(opened_before),
+        opened_timed: Opened::default(),
     };
     let pairs = if plan.smoke { 1 } else { plan.pairs.max(1) };
     for pair in 0..pairs {
         if pair % 2 == 0 {
-            batch(&mut result.client, n, in_flight, &client).await?;
-            batch(&mut result.floor, n, in_flight, &floor).await?;
+            batch(server, &mut result.client, n, in_flight, &client).await?;
+            batch(server, &mut result.floor, n, in_flight, &floor).await?;
         } else {
-            batch(&mut result.floor, n, in_flight, &floor).await?;
-            batch(&mut result.client, n, in_flight, &client).await?;
+            batch(server, &mut result.floor, n, in_flight, &floor).await?;
+            batch(server, &mut result.client, n, in_flight, &client).await?;
         }
     }
+    result.opened_timed = server.opened().since(opened_warm);
     Ok(result)
 }
 

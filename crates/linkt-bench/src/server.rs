@@ -1,11 +1,22 @@
 //! A minimal HTTP/1.1 keep-alive server on 127.0.0.1 that answers the three
-//! benchmarked routes with pre-serialized responses.
+//! benchmarked routes with pre-serialized responses, and counts the
+//! connections each side opens.
 //!
 //! It runs on its own thread with its own single-threaded tokio runtime, so on
-//! a 2-core machine the server and the bench each have a core. Per request it
+//! a 2-core machine the server and the bench each have a core (the
+//! multi-thread runtime's workers share the cores with it). Per request it
 //! only finds the end of the head, reads `content-length` and `x-api-key`,
 //! skips the body and writes one prepared buffer: it is never the
 //! bottleneck, and it costs the client and the floor the same.
+//!
+//! **Connections.** The client and the floor each get a listener of their
+//! own (two ports, one [`Caller`] each), and the accept loop counts every
+//! connection it accepts on a listener. [`Server::opened`] reads both counts
+//! after accepting, from the bench thread, whatever the kernel has queued on
+//! either listener and the server thread has not picked up yet, so that a
+//! reading taken when no call is in flight includes every connection opened
+//! before it. The counts are exact; only a connection whose handshake races
+//! the reading can fall on either side of it.
 //!
 //! Routes:
 //! * `GET /v1/icp/{id}` → 200, the `IcpResponse` fixture;
@@ -19,11 +30,14 @@
 use std::io;
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
 use tokio::net::{TcpListener, TcpStream};
 
 use crate::BenchResult;
+use crate::alloc;
+use crate::cpu::{ThreadClock, process_cpu_ns};
 use crate::fixtures::Fixtures;
 
 /// Largest request head accepted.
@@ -50,57 +64,212 @@ fn response(status: &str, request_id: &str, body: &[u8]) -> Vec<u8> {
     out
 }
 
-/// Starts the server; returns its `http://127.0.0.1:port` base URL.
-pub(crate) fn start(fixtures: &Fixtures, key: &str) -> BenchResult<String> {
-    let responses = Arc::new(Responses {
-        key: key.as_bytes().to_vec(),
-        icp: response("200 OK", "req_01HV3K8Z4QW7", &fixtures.icp_body),
-        entity_page: response("200 OK", "req_01HV3K8Z4QW8", &fixtures.entity_page_body),
-        created: response("200 OK", "req_01HV3K8Z4QW9", &fixtures.created_body),
-        unauthorized: response(
-            "401 Unauthorized",
-            "req_01HV3K8Z4QWA",
-            br#"{"detail":"Invalid API key"}"#,
-        ),
-        not_found: response(
-            "404 Not Found",
-            "req_01HV3K8Z4QWB",
-            br#"{"detail":"Not Found"}"#,
-        ),
-    });
-    let listener = std::net::TcpListener::bind(SocketAddr::from(([127, 0, 0, 1], 0)))?;
-    listener.set_nonblocking(true)?;
-    let addr = listener.local_addr()?;
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_io()
-        .build()?;
-    std::thread::Builder::new()
-        .name("bench-server".into())
-        .spawn(move || {
-            runtime.block_on(async move {
-                let listener = match TcpListener::from_std(listener) {
-                    Ok(listener) => listener,
-                    Err(err) => {
-                        eprintln!("bench server: {err}");
-                        return;
-                    }
-                };
-                loop {
-                    match listener.accept().await {
-                        Ok((stream, _)) => {
-                            let responses = Arc::clone(&responses);
-                            tokio::spawn(async move {
-                                if let Err(err) = serve(stream, &responses).await {
-                                    eprintln!("bench server: connection ended: {err}");
-                                }
-                            });
+/// Which side of the comparison a listener serves.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Caller {
+    /// The `linkt` client.
+    Client,
+    /// Plain reqwest + serde.
+    Floor,
+}
+
+/// Connections accepted from each side.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(crate) struct Opened {
+    /// On the client's listener.
+    pub(crate) client: u64,
+    /// On the floor's listener.
+    pub(crate) floor: u64,
+}
+
+impl Opened {
+    /// Connections opened since `earlier`.
+    pub(crate) fn since(self, earlier: Self) -> Self {
+        Self {
+            client: self.client.saturating_sub(earlier.client),
+            floor: self.floor.saturating_sub(earlier.floor),
+        }
+    }
+
+    /// `self + other`, side by side.
+    pub(crate) fn plus(self, other: Self) -> Self {
+        Self {
+            client: self.client + other.client,
+            floor: self.floor + other.floor,
+        }
+    }
+}
+
+/// One side's listener, as the bench thread sees it.
+#[derive(Debug)]
+struct Listener {
+    /// `http://127.0.0.1:port`.
+    base_url: String,
+    /// A handle on the same listening socket (non-blocking), for draining.
+    socket: std::net::TcpListener,
+    /// Connections accepted on it, by either thread.
+    accepted: Arc<AtomicU64>,
+}
+
+/// The running server.
+#[derive(Debug)]
+pub(crate) struct Server {
+    client: Listener,
+    floor: Listener,
+    responses: Arc<Responses>,
+    /// Spawns connections accepted by the bench thread on the server's runtime.
+    runtime: tokio::runtime::Handle,
+    /// CPU clock of the server thread.
+    cpu_clock: Option<ThreadClock>,
+}
+
+impl Server {
+    /// Starts the server thread with one listener per [`Caller`].
+    pub(crate) fn start(fixtures: &Fixtures, key: &str) -> BenchResult<Self> {
+        let responses = Arc::new(Responses {
+            key: key.as_bytes().to_vec(),
+            icp: response("200 OK", "req_01HV3K8Z4QW7", &fixtures.icp_body),
+            entity_page: response("200 OK", "req_01HV3K8Z4QW8", &fixtures.entity_page_body),
+            created: response("200 OK", "req_01HV3K8Z4QW9", &fixtures.created_body),
+            unauthorized: response(
+                "401 Unauthorized",
+                "req_01HV3K8Z4QWA",
+                br#"{"detail":"Invalid API key"}"#,
+            ),
+            not_found: response(
+                "404 Not Found",
+                "req_01HV3K8Z4QWB",
+                br#"{"detail":"Not Found"}"#,
+            ),
+        });
+        let (client, client_socket) = Listener::bind()?;
+        let (floor, floor_socket) = Listener::bind()?;
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_io()
+            .build()?;
+        let handle = runtime.handle().clone();
+        let loops = [
+            (client_socket, Arc::clone(&client.accepted)),
+            (floor_socket, Arc::clone(&floor.accepted)),
+        ];
+        let thread_responses = Arc::clone(&responses);
+        let thread = std::thread::Builder::new()
+            .name("bench-server".into())
+            .spawn(move || {
+                alloc::exclude_current_thread();
+                runtime.block_on(async move {
+                    let [first, second] = loops.map(|(socket, accepted)| {
+                        accept_loop(socket, accepted, Arc::clone(&thread_responses))
+                    });
+                    futures::future::join(first, second).await;
+                });
+            })?;
+        let cpu_clock = ThreadClock::of(&thread);
+        Ok(Self {
+            client,
+            floor,
+            responses,
+            runtime: handle,
+            cpu_clock,
+        })
+    }
+
+    /// Base URL of `caller`'s listener.
+    pub(crate) fn base_url(&self, caller: Caller) -> &str {
+        match caller {
+            Caller::Client => &self.client.base_url,
+            Caller::Floor => &self.floor.base_url,
+        }
+    }
+
+    /// Connections accepted so far from each side, queued ones included.
+    pub(crate) fn opened(&self) -> Opened {
+        Opened {
+            client: self.client.drain(&self.runtime, &self.responses),
+            floor: self.floor.drain(&self.runtime, &self.responses),
+        }
+    }
+
+    /// CPU time of the process so far less the server thread's, in ns: the
+    /// bench's calls, the connection tasks and the runtime's threads.
+    pub(crate) fn bench_cpu_ns(&self) -> Option<u64> {
+        let server = self.cpu_clock?.now_ns()?;
+        Some(process_cpu_ns()?.saturating_sub(server))
+    }
+}
+
+impl Listener {
+    /// A listener on an ephemeral port of 127.0.0.1, and the socket that the
+    /// server thread's accept loop takes.
+    fn bind() -> BenchResult<(Self, std::net::TcpListener)> {
+        let socket = std::net::TcpListener::bind(SocketAddr::from(([127, 0, 0, 1], 0)))?;
+        socket.set_nonblocking(true)?;
+        let listener = Self {
+            base_url: format!("http://{}", socket.local_addr()?),
+            socket: socket.try_clone()?,
+            accepted: Arc::new(AtomicU64::new(0)),
+        };
+        Ok((listener, socket))
+    }
+
+    /// Accepts what is queued (the socket is non-blocking), hands it to the
+    /// server's runtime, and returns the count of accepted connections.
+    fn drain(&self, runtime: &tokio::runtime::Handle, responses: &Arc<Responses>) -> u64 {
+        loop {
+            match self.socket.accept() {
+                Ok((stream, _)) => {
+                    self.accepted.fetch_add(1, Ordering::SeqCst);
+                    let responses = Arc::clone(responses);
+                    runtime.spawn(async move {
+                        let served = match stream
+                            .set_nonblocking(true)
+                            .and_then(|()| TcpStream::from_std(stream))
+                        {
+                            Ok(stream) => serve(stream, &responses).await,
+                            Err(err) => Err(err),
+                        };
+                        if let Err(err) = served {
+                            eprintln!("bench server: connection ended: {err}");
                         }
-                        Err(err) => eprintln!("bench server: accept: {err}"),
-                    }
+                    });
                 }
-            });
-        })?;
-    Ok(format!("http://{addr}"))
+                Err(err) if err.kind() == io::ErrorKind::Interrupted => {}
+                // `WouldBlock`: nothing queued. Any other error is the
+                // accept loop's to report.
+                Err(_) => break,
+            }
+        }
+        self.accepted.load(Ordering::SeqCst)
+    }
+}
+
+/// Accepts connections on `socket` for ever, counting each in `accepted`.
+async fn accept_loop(
+    socket: std::net::TcpListener,
+    accepted: Arc<AtomicU64>,
+    responses: Arc<Responses>,
+) {
+    let listener = match TcpListener::from_std(socket) {
+        Ok(listener) => listener,
+        Err(err) => {
+            eprintln!("bench server: {err}");
+            return;
+        }
+    };
+    loop {
+        match listener.accept().await {
+            Ok((stream, _)) => {
+                accepted.fetch_add(1, Ordering::SeqCst);
+                let responses = Arc::clone(&responses);
+                tokio::spawn(async move {
+                    if let Err(err) = serve(stream, &responses).await {
+                        eprintln!("bench server: connection ended: {err}");
+                    }
+                });
+            }
+            Err(err) => eprintln!("bench server: accept: {err}"),
+        }
+    }
 }
 
 /// Serves requests on one connection until the peer closes it.
@@ -252,6 +421,39 @@ mod tests {
             reply("GET /v1/entity?page_size=10 HTTP/1.1\r\nx-api-key: k\r\n\r\n"),
             b"404"
         );
+    }
+
+    #[test]
+    fn counts_the_connections_of_each_side() {
+        let fixtures = Fixtures::build().expect("the fixtures build");
+        let server = Server::start(&fixtures, "k").expect("the server starts");
+        let address = |caller| {
+            let url = server.base_url(caller);
+            url.strip_prefix("http://").unwrap_or(url).to_owned()
+        };
+        let before = server.opened();
+        let connect = |caller| std::net::TcpStream::connect(address(caller)).expect("connects");
+        let _open = [
+            connect(Caller::Client),
+            connect(Caller::Client),
+            connect(Caller::Client),
+            connect(Caller::Floor),
+        ];
+        let expected = Opened {
+            client: 3,
+            floor: 1,
+        };
+        // `opened` accepts what is queued; a connection the server thread has
+        // just accepted is counted a moment later.
+        let mut opened = server.opened().since(before);
+        for _ in 0..100 {
+            if opened == expected {
+                break;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(10));
+            opened = server.opened().since(before);
+        }
+        assert_eq!(opened, expected);
     }
 
     #[test]
