@@ -1,5 +1,5 @@
 //! What the client knows about a call when it fails: [`CallContext`] and the
-//! [`ResponseRecord`] the client's `exec` hook attaches to responses.
+//! [`ResponseRecord`], a buffered failure for the conversion of progenitor's error.
 
 use std::borrow::Cow;
 use std::fmt;
@@ -66,9 +66,10 @@ impl CallContext {
 
 /// The buffered body of a non-success response, with the call's context.
 ///
-/// The client's `exec` hook reads the body of every non-success response,
-/// re-creates the `reqwest::Response` from it and inserts this record into
-/// the response's extensions. When progenitor then returns
+/// Code that drives progenitor's hooks itself (the `linkt` client does not:
+/// its `send` returns [`crate::Error`] directly) can read the body of a
+/// non-success response, re-create the `reqwest::Response` from it and
+/// insert this record into the response's extensions. When progenitor then returns
 /// `Error::UnexpectedResponse(response)`, the conversion into
 /// [`crate::Error`] finds the record with
 /// `response.extensions().get::<ResponseRecord>()` and maps the body

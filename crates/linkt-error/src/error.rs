@@ -137,8 +137,9 @@ impl fmt::Display for ErrorKind {
 
 /// The error returned by every Linkt API call.
 ///
-/// Build it with `?` from any generated call (`From<progenitor_client::Error<E>>`)
-/// or with the constructors below; inspect it with [`kind`](Self::kind),
+/// Every call of the `linkt` client returns it; `From<progenitor_client::Error<E>>`
+/// converts progenitor's, and the constructors below build one. Inspect it
+/// with [`kind`](Self::kind),
 /// [`status`](Self::status), [`message`](Self::message) and the other
 /// accessors.
 ///
@@ -167,6 +168,32 @@ impl fmt::Display for ErrorKind {
 /// writing it to a terminal.
 ///
 /// The error is `Send + Sync + 'static` and one pointer wide.
+///
+/// ```
+/// use http::{HeaderMap, StatusCode};
+/// use linkt_error::{CallContext, Error, ErrorKind, LocSegment};
+///
+/// // What a client call returns for a FastAPI validation failure.
+/// let ctx = CallContext::new()
+///     .with_operation_id("icp_create")
+///     .with_method("POST")
+///     .with_path_template("/v1/icp")
+///     .with_attempts(1);
+/// let body = br#"{"detail": [{"loc": ["body", "name"], "msg": "Field required", "type": "missing"}]}"#;
+/// let err = Error::from_response(StatusCode::UNPROCESSABLE_ENTITY, &HeaderMap::new(), body, &ctx);
+///
+/// match err.kind() {
+///     ErrorKind::Validation => {
+///         let issue = &err.validation_errors()[0];
+///         assert_eq!(issue.loc, [LocSegment::Key("body".into()), LocSegment::Key("name".into())]);
+///         assert_eq!(issue.msg, "Field required");
+///     }
+///     other => panic!("unexpected {other}"),
+/// }
+/// assert_eq!(err.status(), Some(StatusCode::UNPROCESSABLE_ENTITY));
+/// assert_eq!((err.method(), err.path_template()), (Some("POST"), Some("/v1/icp")));
+/// assert!(!err.is_retryable());
+/// ```
 pub struct Error {
     inner: Box<Inner>,
 }

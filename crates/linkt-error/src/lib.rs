@@ -8,7 +8,7 @@
 //!
 //! This crate only *describes* failures. It sends no requests and makes no
 //! retry decisions: the classification rules come from `linkt-backoff`, and
-//! the `linkt` client's hooks call the constructors here:
+//! the `linkt` client's `Client::call` calls the constructors here:
 //!
 //! * [`Error::from_response`] for an error response (status, headers, body);
 //! * [`Error::from_transport`] for a `reqwest` failure;
@@ -19,8 +19,9 @@
 //! * [`Error::incomplete_body`] for a response whose body was over the
 //!   client's limit or broke off while it was read ([`BodyShortfall`]);
 //! * `From<progenitor_client::Error<E>>`, so `?` works on every generated
-//!   call. Error responses buffered by the client's `exec` hook carry a
-//!   [`ResponseRecord`] extension from which the body is read.
+//!   call of code that still holds progenitor's error. Error responses
+//!   buffered by such code can carry a [`ResponseRecord`] extension from
+//!   which the body is read.
 //!
 //! `Display` is one line, safe to print whatever the server sent (control
 //! characters escaped, server text bounded); [`Error::redact`] and

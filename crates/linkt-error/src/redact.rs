@@ -174,7 +174,7 @@ impl ResponseRecord {
     /// `[redacted]`, before the body is read into an error: exact bytes,
     /// and the secret as written inside a JSON string when that differs.
     ///
-    /// The client's hooks call it with the API key, so that a server that
+    /// The client calls it with the API key, so that a server that
     /// echoes the key puts it in no part of the resulting
     /// [`Error`](crate::Error) read from this body (message, `detail`,
     /// validation issues, code, excerpt). The response headers are not part

@@ -110,11 +110,39 @@ impl ClientState {
 impl Client {
     /// A client configured from the environment: `LINKT_API_KEY`, and
     /// `LINKT_BASE_URL` or `LINKT_ENVIRONMENT` (`production` by default).
+    ///
+    /// ```no_run
+    /// # async fn run() -> Result<(), linkt::Error> {
+    /// let client = linkt::Client::from_env()?;
+    /// let icp = client.icp_retrieve().icp_id("507f1f77bcf86cd799439011").send().await?;
+    /// println!("{}", icp.name);
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn from_env() -> Result<Client, Error> {
         Client::builder().from_env().build()
     }
 
     /// A builder for a client configured in code.
+    ///
+    /// ```
+    /// use linkt::{ApiKey, Client, ErrorKind};
+    ///
+    /// let client = Client::builder()
+    ///     .api_key(ApiKey::new("lk_test_0123456789")?)
+    ///     .base_url("http://127.0.0.1:8080")
+    ///     .build()?;
+    /// # let _ = client;
+    ///
+    /// // Nothing is sent to a host other than loopback over plain http.
+    /// let err = Client::builder()
+    ///     .api_key(ApiKey::new("lk_test_0123456789")?)
+    ///     .base_url("http://api.example.com")
+    ///     .build()
+    ///     .expect_err("cleartext to a remote host");
+    /// assert_eq!(err.kind(), ErrorKind::Configuration);
+    /// # Ok::<(), linkt::Error>(())
+    /// ```
     pub fn builder() -> ClientBuilder {
         ClientBuilder::default()
     }
@@ -142,7 +170,24 @@ impl Client {
 ///   token when [`ClientBuilder::default_header`] gives one;
 /// - JSON success bodies of at most [`DEFAULT_MAX_RESPONSE_BODY`] (64 MiB;
 ///   see [`Self::max_response_body`]); failure bodies read up to
-///   [`MAX_ERROR_BODY`] (64 KiB); the CSV export streamed without a limit.
+///   [`MAX_ERROR_BODY`] (64 KiB); the CSV export streamed without a limit;
+/// - connections pooled with no cap on idle ones, each kept for
+///   [`DEFAULT_POOL_IDLE_TIMEOUT`] (90 s; see [`Self::pool_max_idle_per_host`]).
+///
+/// ```
+/// use std::time::Duration;
+/// use linkt::{ApiKey, Client, Plan, RetryPolicy};
+///
+/// let client = Client::builder()
+///     .api_key(ApiKey::new("lk_test_0123456789")?)
+///     .timeout(Duration::from_secs(30))
+///     .retry_policy(RetryPolicy::new().with_max_retries(4).with_deadline(Duration::from_secs(60)))
+///     .rate_limit(Plan::Pro)
+///     .default_header("User-Agent", "myapp/1.2")
+///     .build()?;
+/// # let _ = client;
+/// # Ok::<(), linkt::Error>(())
+/// ```
 #[must_use]
 pub struct ClientBuilder {
     config: linkt_auth::ConfigBuilder,

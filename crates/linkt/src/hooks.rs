@@ -60,7 +60,7 @@ use crate::support::{Answer, Expect, OverLimit, ReadBody, call_context, read_bod
 use crate::{Client, ClientState, Error, Operation, upload};
 
 /// progenitor's hooks, which the generated client requires; the rewritten
-/// `send` methods call [`Client::call`] instead of them, so their defaults
+/// `send` methods call `Client::call` instead of them, so their defaults
 /// (which do nothing) are never run.
 impl ClientHooks<ClientState> for Client {}
 

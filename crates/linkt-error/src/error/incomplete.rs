@@ -19,8 +19,9 @@ use crate::excerpt::{BODY_EXCERPT_LIMIT, CUT_MARKER, excerpt};
 
 /// Why the body recorded for a response is not the server's whole body.
 ///
-/// The client's `exec` hook inserts it into a response's extensions next to
-/// the [`ResponseRecord`](crate::ResponseRecord), and the conversion from
+/// Code converting progenitor's error can insert it into a response's
+/// extensions next to the [`ResponseRecord`](crate::ResponseRecord), and the
+/// conversion from
 /// `progenitor_client::Error::UnexpectedResponse` maps the pair with
 /// [`Error::incomplete_body`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
