@@ -27,7 +27,12 @@
 //!    attempt) and turns every failure (a status that is not
 //!    2xx, a lost connection, a timeout, a body over the limit) into a
 //!    `linkt::Error` with the operation and the number of attempts.
-//! 5. **Only success remains to decode.** The final
+//! 5. **The URL is built on the parsed base URL.**
+//!    `let url = format!("{}/v1/icp/{}", client.baseurl, seg);` becomes
+//!    `let url = crate::support::endpoint(client, &info, format_args!("/v1/icp/{}", seg))?;`,
+//!    which appends the path to the base URL the client parsed once, instead
+//!    of formatting the whole URL for reqwest to parse on every call.
+//! 6. **Only success remains to decode.** The final
 //!    `match response.status().as_u16() { 200..=299 => decode, _ => Err(..) }`
 //!    becomes `decode`: `call` returned a 2xx or an error.
 //!
@@ -136,7 +141,7 @@ fn rewrite_send(item: &mut syn::ImplItemFn) -> Result<usize, String> {
     }
     stmts.insert(1, info_stmt);
 
-    // 5. The success arm is all that is left of the final match.
+    // 6. The success arm is all that is left of the final match.
     let Some(Stmt::Expr(Expr::Match(last), None)) = stmts.last() else {
         return Err("the last statement is not a `match`".to_owned());
     };
@@ -202,6 +207,9 @@ fn rewrite_send(item: &mut syn::ImplItemFn) -> Result<usize, String> {
         [parse_quote!(let response = client.call(request, &info, #expect).await?;)],
     );
 
+    // 5. The URL on the parsed base URL.
+    endpoint(stmts)?;
+
     // 3. Errors before sending.
     let mut early = EarlyErrors::default();
     early.visit_block_mut(&mut item.block);
@@ -220,6 +228,71 @@ fn rewrite_send(item: &mut syn::ImplItemFn) -> Result<usize, String> {
         }
     }
     Ok(early.rewritten)
+}
+
+/// Step 5: `let url = format!("{}/path", client.baseurl, args..);` →
+/// `let url = crate::support::endpoint(client, &info, format_args!("/path", args..))?;`.
+fn endpoint(stmts: &mut [Stmt]) -> Result<(), String> {
+    let urls: Vec<&mut syn::Local> = stmts
+        .iter_mut()
+        .filter_map(|stmt| match stmt {
+            Stmt::Local(local) if binds(local, "url") => Some(local),
+            _ => None,
+        })
+        .collect();
+    let [url] = urls
+        .into_iter()
+        .collect::<Vec<_>>()
+        .try_into()
+        .map_err(|found: Vec<_>| format!("expected one `let url`, found {}", found.len()))?;
+    let Some(init) = &mut url.init else {
+        return Err("`let url` has no value".to_owned());
+    };
+    let Expr::Macro(format) = &mut *init.expr else {
+        return Err(format!(
+            "`let url = {}` is not a `format!`",
+            tokens(&*init.expr)
+        ));
+    };
+    if !format.mac.path.is_ident("format") {
+        return Err(format!(
+            "`let url = {}` is not a `format!`",
+            tokens(&format.mac)
+        ));
+    }
+    let args = format
+        .mac
+        .parse_body_with(Punctuated::<Expr, Token![,]>::parse_terminated)
+        .map_err(|err| format!("the URL's `format!` does not parse: {err}"))?;
+    let mut args = args.into_iter();
+    let (Some(Expr::Lit(template)), Some(base)) = (args.next(), args.next()) else {
+        return Err(
+            "the URL's `format!` is not `format!(\"{}..\", client.baseurl, ..)`".to_owned(),
+        );
+    };
+    let syn::Lit::Str(template) = &template.lit else {
+        return Err("the URL's template is not a string".to_owned());
+    };
+    let Some(path) = template.value().strip_prefix("{}").map(str::to_owned) else {
+        return Err(format!(
+            "the URL's template `{}` does not start with the base URL",
+            template.value()
+        ));
+    };
+    if tokens(&base) != "client . baseurl" || !path.starts_with('/') {
+        return Err(format!(
+            "the URL is not `client.baseurl` followed by a path: `{}`, `{path}`",
+            tokens(&base)
+        ));
+    }
+    let path = syn::LitStr::new(&path, template.span());
+    let rest: Vec<Expr> = args.collect();
+    *init.expr = parse_quote!(crate::support::endpoint(
+        client,
+        &info,
+        format_args!(#path #(, #rest)*)
+    )?);
+    Ok(())
 }
 
 /// `Result<ResponseValue<T>, Error<()>>` → `Result<ResponseValue<T>, crate::Error>`.
@@ -282,7 +355,7 @@ impl VisitMut for EarlyErrors {
 
     fn visit_macro_mut(&mut self, mac: &mut syn::Macro) {
         visit_mut::visit_macro_mut(self, mac);
-        if !mac.path.is_ident("format") {
+        if !mac.path.is_ident("format") && !mac.path.is_ident("format_args") {
             return;
         }
         let Ok(mut args) = mac.parse_body_with(Punctuated::<Expr, Token![,]>::parse_terminated)
@@ -447,6 +520,7 @@ mod tests {
             "icp_id . map_err (crate :: support :: invalid_request (& info)) ?",
             "to_path_segment (\"icp_id\") . map_err (crate :: support :: invalid_request (& info)) ?",
             ". build () . map_err (crate :: support :: unbuilt (& info)) ?",
+            "let url = crate :: support :: endpoint (client , & info , format_args ! (\"/v1/icp/{}\" , icp_id . to_path_segment (\"icp_id\") . map_err (crate :: support :: invalid_request (& info)) ?)) ? ;",
             "let response = client . call (request , & info , crate :: support :: Expect :: Json) . await ? ; crate :: support :: json (response) . await }",
             "V : crate :: IntegerArg < :: std :: num :: NonZeroU64 >",
             "value . into_integer ()",
@@ -498,6 +572,11 @@ mod tests {
                 "let url =",
                 "let other = Error::Custom(String::new()); let url =",
                 "`Error ::` is left",
+            ),
+            (
+                "format!(\"{}/v1/icp/{}\", client.baseurl,",
+                "format!(\"https://api.linkt.ai/v1/icp/{}\",",
+                "does not start with the base URL",
             ),
             (
                 "self.page = value.try_into()",

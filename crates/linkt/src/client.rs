@@ -76,6 +76,8 @@ pub struct ClientState {
     /// Timeout of each request, when a [`Client::with_options`] view sets
     /// one (the `reqwest::Client`'s own applies otherwise).
     pub(crate) timeout: Option<Duration>,
+    /// The base URL, parsed once for every call's URL.
+    pub(crate) base_url: crate::support::BaseUrl,
 }
 
 impl fmt::Debug for ClientState {
@@ -449,6 +451,7 @@ impl ClientBuilder {
             last_rate_limit: Arc::default(),
             check_followed_redirects,
             timeout: None,
+            base_url: crate::support::BaseUrl::new(config.base_url()),
         };
         Ok(Client::new_with_client(config.base_url(), http, state))
     }

@@ -15136,7 +15136,7 @@ pub mod builder {
             let page = page.map_err(crate::support::invalid_request(&info))?;
             let page_size = page_size.map_err(crate::support::invalid_request(&info))?;
             let sort_by = sort_by.map_err(crate::support::invalid_request(&info))?;
-            let url = format!("{}/v1/icp", client.baseurl,);
+            let url = crate::support::endpoint(client, &info, format_args!("/v1/icp"))?;
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -15210,7 +15210,7 @@ pub mod builder {
                     types::CreateIcpRequest::try_from(v).map_err(|e| e.to_string())
                 })
                 .map_err(crate::support::invalid_request(&info))?;
-            let url = format!("{}/v1/icp", client.baseurl,);
+            let url = crate::support::endpoint(client, &info, format_args!("/v1/icp"))?;
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -15264,10 +15264,14 @@ pub mod builder {
                 operation_id: "icp_retrieve",
             };
             let icp_id = icp_id.map_err(crate::support::invalid_request(&info))?;
-            let url = format!(
-                "{}/v1/icp/{}", client.baseurl, icp_id.to_path_segment("icp_id")
-                .map_err(crate ::support::invalid_request(& info)) ?,
-            );
+            let url = crate::support::endpoint(
+                client,
+                &info,
+                format_args!(
+                    "/v1/icp/{}", icp_id.to_path_segment("icp_id").map_err(crate
+                    ::support::invalid_request(& info)) ?
+                ),
+            )?;
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -15351,10 +15355,14 @@ pub mod builder {
                     types::UpdateIcpRequest::try_from(v).map_err(|e| e.to_string())
                 })
                 .map_err(crate::support::invalid_request(&info))?;
-            let url = format!(
-                "{}/v1/icp/{}", client.baseurl, icp_id.to_path_segment("icp_id")
-                .map_err(crate ::support::invalid_request(& info)) ?,
-            );
+            let url = crate::support::endpoint(
+                client,
+                &info,
+                format_args!(
+                    "/v1/icp/{}", icp_id.to_path_segment("icp_id").map_err(crate
+                    ::support::invalid_request(& info)) ?
+                ),
+            )?;
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -15406,10 +15414,14 @@ pub mod builder {
                 operation_id: "icp_delete",
             };
             let icp_id = icp_id.map_err(crate::support::invalid_request(&info))?;
-            let url = format!(
-                "{}/v1/icp/{}", client.baseurl, icp_id.to_path_segment("icp_id")
-                .map_err(crate ::support::invalid_request(& info)) ?,
-            );
+            let url = crate::support::endpoint(
+                client,
+                &info,
+                format_args!(
+                    "/v1/icp/{}", icp_id.to_path_segment("icp_id").map_err(crate
+                    ::support::invalid_request(& info)) ?
+                ),
+            )?;
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -15458,11 +15470,14 @@ pub mod builder {
                 operation_id: "icp_get_active_runs",
             };
             let icp_id = icp_id.map_err(crate::support::invalid_request(&info))?;
-            let url = format!(
-                "{}/v1/icp/{}/active_runs", client.baseurl, icp_id
-                .to_path_segment("icp_id").map_err(crate ::support::invalid_request(&
-                info)) ?,
-            );
+            let url = crate::support::endpoint(
+                client,
+                &info,
+                format_args!(
+                    "/v1/icp/{}/active_runs", icp_id.to_path_segment("icp_id")
+                    .map_err(crate ::support::invalid_request(& info)) ?
+                ),
+            )?;
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -15588,7 +15603,11 @@ pub mod builder {
             let page = page.map_err(crate::support::invalid_request(&info))?;
             let page_size = page_size.map_err(crate::support::invalid_request(&info))?;
             let sort_by = sort_by.map_err(crate::support::invalid_request(&info))?;
-            let url = format!("{}/v1/sheet", client.baseurl,);
+            let url = crate::support::endpoint(
+                client,
+                &info,
+                format_args!("/v1/sheet"),
+            )?;
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -15661,7 +15680,11 @@ pub mod builder {
                     types::CreateSheetRequest::try_from(v).map_err(|e| e.to_string())
                 })
                 .map_err(crate::support::invalid_request(&info))?;
-            let url = format!("{}/v1/sheet", client.baseurl,);
+            let url = crate::support::endpoint(
+                client,
+                &info,
+                format_args!("/v1/sheet"),
+            )?;
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -15713,10 +15736,14 @@ pub mod builder {
                 operation_id: "sheet_retrieve",
             };
             let sheet_id = sheet_id.map_err(crate::support::invalid_request(&info))?;
-            let url = format!(
-                "{}/v1/sheet/{}", client.baseurl, sheet_id.to_path_segment("sheet_id")
-                .map_err(crate ::support::invalid_request(& info)) ?,
-            );
+            let url = crate::support::endpoint(
+                client,
+                &info,
+                format_args!(
+                    "/v1/sheet/{}", sheet_id.to_path_segment("sheet_id").map_err(crate
+                    ::support::invalid_request(& info)) ?
+                ),
+            )?;
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -15798,10 +15825,14 @@ pub mod builder {
                     types::UpdateSheetRequest::try_from(v).map_err(|e| e.to_string())
                 })
                 .map_err(crate::support::invalid_request(&info))?;
-            let url = format!(
-                "{}/v1/sheet/{}", client.baseurl, sheet_id.to_path_segment("sheet_id")
-                .map_err(crate ::support::invalid_request(& info)) ?,
-            );
+            let url = crate::support::endpoint(
+                client,
+                &info,
+                format_args!(
+                    "/v1/sheet/{}", sheet_id.to_path_segment("sheet_id").map_err(crate
+                    ::support::invalid_request(& info)) ?
+                ),
+            )?;
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -15849,10 +15880,14 @@ pub mod builder {
                 operation_id: "sheet_delete",
             };
             let sheet_id = sheet_id.map_err(crate::support::invalid_request(&info))?;
-            let url = format!(
-                "{}/v1/sheet/{}", client.baseurl, sheet_id.to_path_segment("sheet_id")
-                .map_err(crate ::support::invalid_request(& info)) ?,
-            );
+            let url = crate::support::endpoint(
+                client,
+                &info,
+                format_args!(
+                    "/v1/sheet/{}", sheet_id.to_path_segment("sheet_id").map_err(crate
+                    ::support::invalid_request(& info)) ?
+                ),
+            )?;
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -15884,7 +15919,11 @@ pub mod builder {
             let info = OperationInfo {
                 operation_id: "sheet_schema_get_default",
             };
-            let url = format!("{}/v1/sheet/schema/default", client.baseurl,);
+            let url = crate::support::endpoint(
+                client,
+                &info,
+                format_args!("/v1/sheet/schema/default"),
+            )?;
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -15923,7 +15962,11 @@ pub mod builder {
             let info = OperationInfo {
                 operation_id: "sheet_schema_get_field_definitions",
             };
-            let url = format!("{}/v1/sheet/schema/field", client.baseurl,);
+            let url = crate::support::endpoint(
+                client,
+                &info,
+                format_args!("/v1/sheet/schema/field"),
+            )?;
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -15976,11 +16019,14 @@ pub mod builder {
                 operation_id: "sheet_schema_get",
             };
             let sheet_id = sheet_id.map_err(crate::support::invalid_request(&info))?;
-            let url = format!(
-                "{}/v1/sheet/schema/{}", client.baseurl, sheet_id
-                .to_path_segment("sheet_id").map_err(crate ::support::invalid_request(&
-                info)) ?,
-            );
+            let url = crate::support::endpoint(
+                client,
+                &info,
+                format_args!(
+                    "/v1/sheet/schema/{}", sheet_id.to_path_segment("sheet_id")
+                    .map_err(crate ::support::invalid_request(& info)) ?
+                ),
+            )?;
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -16064,11 +16110,14 @@ pub mod builder {
                     types::AddCustomFieldsRequest::try_from(v).map_err(|e| e.to_string())
                 })
                 .map_err(crate::support::invalid_request(&info))?;
-            let url = format!(
-                "{}/v1/sheet/schema/{}", client.baseurl, sheet_id
-                .to_path_segment("sheet_id").map_err(crate ::support::invalid_request(&
-                info)) ?,
-            );
+            let url = crate::support::endpoint(
+                client,
+                &info,
+                format_args!(
+                    "/v1/sheet/schema/{}", sheet_id.to_path_segment("sheet_id")
+                    .map_err(crate ::support::invalid_request(& info)) ?
+                ),
+            )?;
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -16151,11 +16200,14 @@ pub mod builder {
                         .map_err(|e| e.to_string())
                 })
                 .map_err(crate::support::invalid_request(&info))?;
-            let url = format!(
-                "{}/v1/sheet/schema/{}", client.baseurl, sheet_id
-                .to_path_segment("sheet_id").map_err(crate ::support::invalid_request(&
-                info)) ?,
-            );
+            let url = crate::support::endpoint(
+                client,
+                &info,
+                format_args!(
+                    "/v1/sheet/schema/{}", sheet_id.to_path_segment("sheet_id")
+                    .map_err(crate ::support::invalid_request(& info)) ?
+                ),
+            )?;
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -16364,7 +16416,11 @@ pub mod builder {
             let page_size = page_size.map_err(crate::support::invalid_request(&info))?;
             let sheet_id = sheet_id.map_err(crate::support::invalid_request(&info))?;
             let status = status.map_err(crate::support::invalid_request(&info))?;
-            let url = format!("{}/v1/entity", client.baseurl,);
+            let url = crate::support::endpoint(
+                client,
+                &info,
+                format_args!("/v1/entity"),
+            )?;
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -16456,7 +16512,11 @@ pub mod builder {
                         .map_err(|e| e.to_string())
                 })
                 .map_err(crate::support::invalid_request(&info))?;
-            let url = format!("{}/v1/entity/status/bulk", client.baseurl,);
+            let url = crate::support::endpoint(
+                client,
+                &info,
+                format_args!("/v1/entity/status/bulk"),
+            )?;
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -16613,7 +16673,11 @@ pub mod builder {
             let icp_id = icp_id.map_err(crate::support::invalid_request(&info))?;
             let sheet_id = sheet_id.map_err(crate::support::invalid_request(&info))?;
             let status = status.map_err(crate::support::invalid_request(&info))?;
-            let url = format!("{}/v1/entity/export", client.baseurl,);
+            let url = crate::support::endpoint(
+                client,
+                &info,
+                format_args!("/v1/entity/export"),
+            )?;
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -16707,7 +16771,11 @@ pub mod builder {
                 .map_err(crate::support::invalid_request(&info))?;
             let icp_id = icp_id.map_err(crate::support::invalid_request(&info))?;
             let status = status.map_err(crate::support::invalid_request(&info))?;
-            let url = format!("{}/v1/entity/counts", client.baseurl,);
+            let url = crate::support::endpoint(
+                client,
+                &info,
+                format_args!("/v1/entity/counts"),
+            )?;
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -16887,7 +16955,11 @@ pub mod builder {
             let q = q.map_err(crate::support::invalid_request(&info))?;
             let sheet_id = sheet_id.map_err(crate::support::invalid_request(&info))?;
             let status = status.map_err(crate::support::invalid_request(&info))?;
-            let url = format!("{}/v1/entity/search", client.baseurl,);
+            let url = crate::support::endpoint(
+                client,
+                &info,
+                format_args!("/v1/entity/search"),
+            )?;
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -16953,10 +17025,14 @@ pub mod builder {
                 operation_id: "entity_retrieve",
             };
             let entity_id = entity_id.map_err(crate::support::invalid_request(&info))?;
-            let url = format!(
-                "{}/v1/entity/{}", client.baseurl, entity_id.to_path_segment("entity_id")
-                .map_err(crate ::support::invalid_request(& info)) ?,
-            );
+            let url = crate::support::endpoint(
+                client,
+                &info,
+                format_args!(
+                    "/v1/entity/{}", entity_id.to_path_segment("entity_id").map_err(crate
+                    ::support::invalid_request(& info)) ?
+                ),
+            )?;
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -17040,10 +17116,14 @@ pub mod builder {
                     types::UpdateEntityRequest::try_from(v).map_err(|e| e.to_string())
                 })
                 .map_err(crate::support::invalid_request(&info))?;
-            let url = format!(
-                "{}/v1/entity/{}", client.baseurl, entity_id.to_path_segment("entity_id")
-                .map_err(crate ::support::invalid_request(& info)) ?,
-            );
+            let url = crate::support::endpoint(
+                client,
+                &info,
+                format_args!(
+                    "/v1/entity/{}", entity_id.to_path_segment("entity_id").map_err(crate
+                    ::support::invalid_request(& info)) ?
+                ),
+            )?;
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -17095,10 +17175,14 @@ pub mod builder {
                 operation_id: "entity_delete",
             };
             let entity_id = entity_id.map_err(crate::support::invalid_request(&info))?;
-            let url = format!(
-                "{}/v1/entity/{}", client.baseurl, entity_id.to_path_segment("entity_id")
-                .map_err(crate ::support::invalid_request(& info)) ?,
-            );
+            let url = crate::support::endpoint(
+                client,
+                &info,
+                format_args!(
+                    "/v1/entity/{}", entity_id.to_path_segment("entity_id").map_err(crate
+                    ::support::invalid_request(& info)) ?
+                ),
+            )?;
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -17209,7 +17293,7 @@ pub mod builder {
             let page = page.map_err(crate::support::invalid_request(&info))?;
             let page_size = page_size.map_err(crate::support::invalid_request(&info))?;
             let sort_by = sort_by.map_err(crate::support::invalid_request(&info))?;
-            let url = format!("{}/v1/task", client.baseurl,);
+            let url = crate::support::endpoint(client, &info, format_args!("/v1/task"))?;
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -17283,7 +17367,7 @@ pub mod builder {
                     types::CreateTaskRequest::try_from(v).map_err(|e| e.to_string())
                 })
                 .map_err(crate::support::invalid_request(&info))?;
-            let url = format!("{}/v1/task", client.baseurl,);
+            let url = crate::support::endpoint(client, &info, format_args!("/v1/task"))?;
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -17336,10 +17420,14 @@ pub mod builder {
                 operation_id: "task_retrieve",
             };
             let task_id = task_id.map_err(crate::support::invalid_request(&info))?;
-            let url = format!(
-                "{}/v1/task/{}", client.baseurl, task_id.to_path_segment("task_id")
-                .map_err(crate ::support::invalid_request(& info)) ?,
-            );
+            let url = crate::support::endpoint(
+                client,
+                &info,
+                format_args!(
+                    "/v1/task/{}", task_id.to_path_segment("task_id").map_err(crate
+                    ::support::invalid_request(& info)) ?
+                ),
+            )?;
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -17420,10 +17508,14 @@ pub mod builder {
                     types::UpdateTaskRequest::try_from(v).map_err(|e| e.to_string())
                 })
                 .map_err(crate::support::invalid_request(&info))?;
-            let url = format!(
-                "{}/v1/task/{}", client.baseurl, task_id.to_path_segment("task_id")
-                .map_err(crate ::support::invalid_request(& info)) ?,
-            );
+            let url = crate::support::endpoint(
+                client,
+                &info,
+                format_args!(
+                    "/v1/task/{}", task_id.to_path_segment("task_id").map_err(crate
+                    ::support::invalid_request(& info)) ?
+                ),
+            )?;
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -17470,10 +17562,14 @@ pub mod builder {
                 operation_id: "task_delete",
             };
             let task_id = task_id.map_err(crate::support::invalid_request(&info))?;
-            let url = format!(
-                "{}/v1/task/{}", client.baseurl, task_id.to_path_segment("task_id")
-                .map_err(crate ::support::invalid_request(& info)) ?,
-            );
+            let url = crate::support::endpoint(
+                client,
+                &info,
+                format_args!(
+                    "/v1/task/{}", task_id.to_path_segment("task_id").map_err(crate
+                    ::support::invalid_request(& info)) ?
+                ),
+            )?;
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -17552,11 +17648,14 @@ pub mod builder {
                     types::ExecuteTaskRequest::try_from(v).map_err(|e| e.to_string())
                 })
                 .map_err(crate::support::invalid_request(&info))?;
-            let url = format!(
-                "{}/v1/task/{}/execute", client.baseurl, task_id
-                .to_path_segment("task_id").map_err(crate ::support::invalid_request(&
-                info)) ?,
-            );
+            let url = crate::support::endpoint(
+                client,
+                &info,
+                format_args!(
+                    "/v1/task/{}/execute", task_id.to_path_segment("task_id")
+                    .map_err(crate ::support::invalid_request(& info)) ?
+                ),
+            )?;
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -17802,7 +17901,11 @@ pub mod builder {
                 .map_err(crate::support::invalid_request(&info))?;
             let sort_by = sort_by.map_err(crate::support::invalid_request(&info))?;
             let strength = strength.map_err(crate::support::invalid_request(&info))?;
-            let url = format!("{}/v1/signal", client.baseurl,);
+            let url = crate::support::endpoint(
+                client,
+                &info,
+                format_args!("/v1/signal"),
+            )?;
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -17872,10 +17975,14 @@ pub mod builder {
                 operation_id: "signal_retrieve",
             };
             let signal_id = signal_id.map_err(crate::support::invalid_request(&info))?;
-            let url = format!(
-                "{}/v1/signal/{}", client.baseurl, signal_id.to_path_segment("signal_id")
-                .map_err(crate ::support::invalid_request(& info)) ?,
-            );
+            let url = crate::support::endpoint(
+                client,
+                &info,
+                format_args!(
+                    "/v1/signal/{}", signal_id.to_path_segment("signal_id").map_err(crate
+                    ::support::invalid_request(& info)) ?
+                ),
+            )?;
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -18159,7 +18266,7 @@ pub mod builder {
                 .map_err(crate::support::invalid_request(&info))?;
             let updated_before = updated_before
                 .map_err(crate::support::invalid_request(&info))?;
-            let url = format!("{}/v1/run", client.baseurl,);
+            let url = crate::support::endpoint(client, &info, format_args!("/v1/run"))?;
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -18256,7 +18363,7 @@ pub mod builder {
                     types::CreateRunRequest::try_from(v).map_err(|e| e.to_string())
                 })
                 .map_err(crate::support::invalid_request(&info))?;
-            let url = format!("{}/v1/run", client.baseurl,);
+            let url = crate::support::endpoint(client, &info, format_args!("/v1/run"))?;
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -18309,10 +18416,14 @@ pub mod builder {
                 operation_id: "run_retrieve",
             };
             let run_id = run_id.map_err(crate::support::invalid_request(&info))?;
-            let url = format!(
-                "{}/v1/run/{}", client.baseurl, run_id.to_path_segment("run_id")
-                .map_err(crate ::support::invalid_request(& info)) ?,
-            );
+            let url = crate::support::endpoint(
+                client,
+                &info,
+                format_args!(
+                    "/v1/run/{}", run_id.to_path_segment("run_id").map_err(crate
+                    ::support::invalid_request(& info)) ?
+                ),
+            )?;
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -18362,10 +18473,14 @@ pub mod builder {
                 operation_id: "run_delete",
             };
             let run_id = run_id.map_err(crate::support::invalid_request(&info))?;
-            let url = format!(
-                "{}/v1/run/{}", client.baseurl, run_id.to_path_segment("run_id")
-                .map_err(crate ::support::invalid_request(& info)) ?,
-            );
+            let url = crate::support::endpoint(
+                client,
+                &info,
+                format_args!(
+                    "/v1/run/{}", run_id.to_path_segment("run_id").map_err(crate
+                    ::support::invalid_request(& info)) ?
+                ),
+            )?;
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -18411,10 +18526,14 @@ pub mod builder {
                 operation_id: "run_cancel",
             };
             let run_id = run_id.map_err(crate::support::invalid_request(&info))?;
-            let url = format!(
-                "{}/v1/run/{}/cancel", client.baseurl, run_id.to_path_segment("run_id")
-                .map_err(crate ::support::invalid_request(& info)) ?,
-            );
+            let url = crate::support::endpoint(
+                client,
+                &info,
+                format_args!(
+                    "/v1/run/{}/cancel", run_id.to_path_segment("run_id").map_err(crate
+                    ::support::invalid_request(& info)) ?
+                ),
+            )?;
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -18523,10 +18642,14 @@ pub mod builder {
             let limit = limit.map_err(crate::support::invalid_request(&info))?;
             let offset = offset.map_err(crate::support::invalid_request(&info))?;
             let state = state.map_err(crate::support::invalid_request(&info))?;
-            let url = format!(
-                "{}/v1/run/{}/queue", client.baseurl, run_id.to_path_segment("run_id")
-                .map_err(crate ::support::invalid_request(& info)) ?,
-            );
+            let url = crate::support::endpoint(
+                client,
+                &info,
+                format_args!(
+                    "/v1/run/{}/queue", run_id.to_path_segment("run_id").map_err(crate
+                    ::support::invalid_request(& info)) ?
+                ),
+            )?;
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -18688,7 +18811,11 @@ pub mod builder {
             let sort_by = sort_by.map_err(crate::support::invalid_request(&info))?;
             let status = status.map_err(crate::support::invalid_request(&info))?;
             let task_id = task_id.map_err(crate::support::invalid_request(&info))?;
-            let url = format!("{}/v1/schedule", client.baseurl,);
+            let url = crate::support::endpoint(
+                client,
+                &info,
+                format_args!("/v1/schedule"),
+            )?;
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -18766,7 +18893,11 @@ pub mod builder {
                     types::CreateScheduleRequest::try_from(v).map_err(|e| e.to_string())
                 })
                 .map_err(crate::support::invalid_request(&info))?;
-            let url = format!("{}/v1/schedule", client.baseurl,);
+            let url = crate::support::endpoint(
+                client,
+                &info,
+                format_args!("/v1/schedule"),
+            )?;
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -18821,11 +18952,14 @@ pub mod builder {
             };
             let schedule_id = schedule_id
                 .map_err(crate::support::invalid_request(&info))?;
-            let url = format!(
-                "{}/v1/schedule/{}", client.baseurl, schedule_id
-                .to_path_segment("schedule_id").map_err(crate
-                ::support::invalid_request(& info)) ?,
-            );
+            let url = crate::support::endpoint(
+                client,
+                &info,
+                format_args!(
+                    "/v1/schedule/{}", schedule_id.to_path_segment("schedule_id")
+                    .map_err(crate ::support::invalid_request(& info)) ?
+                ),
+            )?;
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -18877,11 +19011,14 @@ pub mod builder {
             };
             let schedule_id = schedule_id
                 .map_err(crate::support::invalid_request(&info))?;
-            let url = format!(
-                "{}/v1/schedule/{}", client.baseurl, schedule_id
-                .to_path_segment("schedule_id").map_err(crate
-                ::support::invalid_request(& info)) ?,
-            );
+            let url = crate::support::endpoint(
+                client,
+                &info,
+                format_args!(
+                    "/v1/schedule/{}", schedule_id.to_path_segment("schedule_id")
+                    .map_err(crate ::support::invalid_request(& info)) ?
+                ),
+            )?;
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -18964,11 +19101,14 @@ pub mod builder {
                     types::UpdateScheduleRequest::try_from(v).map_err(|e| e.to_string())
                 })
                 .map_err(crate::support::invalid_request(&info))?;
-            let url = format!(
-                "{}/v1/schedule/{}", client.baseurl, schedule_id
-                .to_path_segment("schedule_id").map_err(crate
-                ::support::invalid_request(& info)) ?,
-            );
+            let url = crate::support::endpoint(
+                client,
+                &info,
+                format_args!(
+                    "/v1/schedule/{}", schedule_id.to_path_segment("schedule_id")
+                    .map_err(crate ::support::invalid_request(& info)) ?
+                ),
+            )?;
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -19021,7 +19161,11 @@ pub mod builder {
                 operation_id: "files_upload",
             };
             let body = body.map_err(crate::support::invalid_request(&info))?;
-            let url = format!("{}/v1/files/upload", client.baseurl,);
+            let url = crate::support::endpoint(
+                client,
+                &info,
+                format_args!("/v1/files/upload"),
+            )?;
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -19098,7 +19242,11 @@ pub mod builder {
             };
             let page = page.map_err(crate::support::invalid_request(&info))?;
             let page_size = page_size.map_err(crate::support::invalid_request(&info))?;
-            let url = format!("{}/v1/files", client.baseurl,);
+            let url = crate::support::endpoint(
+                client,
+                &info,
+                format_args!("/v1/files"),
+            )?;
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -19152,10 +19300,14 @@ pub mod builder {
                 operation_id: "files_retrieve",
             };
             let file_id = file_id.map_err(crate::support::invalid_request(&info))?;
-            let url = format!(
-                "{}/v1/files/{}", client.baseurl, file_id.to_path_segment("file_id")
-                .map_err(crate ::support::invalid_request(& info)) ?,
-            );
+            let url = crate::support::endpoint(
+                client,
+                &info,
+                format_args!(
+                    "/v1/files/{}", file_id.to_path_segment("file_id").map_err(crate
+                    ::support::invalid_request(& info)) ?
+                ),
+            )?;
             #[allow(unused_mut)]
             let mut request = client
                 .client

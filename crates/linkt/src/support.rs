@@ -392,6 +392,63 @@ pub(crate) fn stream(mut answer: Answer<'_>) -> ResponseValue<ByteStream> {
     ResponseValue::new(body, status, headers)
 }
 
+/// The base URL a client was built with, parsed once, from which
+/// [`endpoint`] makes each call's URL.
+#[derive(Clone, Debug)]
+pub(crate) struct BaseUrl {
+    /// The base URL as the generated `Client` holds it (`baseurl`).
+    text: String,
+    /// It parsed, when it has no query or fragment (which a path could not
+    /// simply be appended to).
+    parsed: Option<reqwest::Url>,
+}
+
+impl BaseUrl {
+    pub(crate) fn new(text: &str) -> Self {
+        let parsed = reqwest::Url::parse(text).ok().filter(|url| {
+            url.query().is_none() && url.fragment().is_none() && !url.cannot_be_a_base()
+        });
+        Self {
+            text: text.to_owned(),
+            parsed,
+        }
+    }
+}
+
+/// The URL of a call: `path` (which starts with `/`, its parameters already
+/// percent-encoded by [`ToPathSegment`]) appended to the client's base URL,
+/// as `format!("{}{path}", client.baseurl)` parsed would give, without
+/// parsing the scheme and host again on every call. A client whose
+/// `baseurl` is not the one its state was built with (made with
+/// `Client::new_with_client` from another client's state), or whose base
+/// URL has a query, gets the URL parsed from that text instead.
+pub(crate) fn endpoint(
+    client: &crate::Client,
+    info: &OperationInfo,
+    path: fmt::Arguments<'_>,
+) -> Result<reqwest::Url, Error> {
+    let base = &client.inner.base_url;
+    match &base.parsed {
+        Some(parsed) if client.baseurl == base.text => {
+            let mut url = parsed.clone();
+            let stem = parsed.path().trim_end_matches('/');
+            let mut full = String::with_capacity(stem.len() + 64);
+            full.push_str(stem);
+            // Writing into a `String` fails only if a `Display` impl does.
+            fmt::write(&mut full, path).map_err(|_| {
+                invalid_request(info)("a path parameter failed to format".to_owned())
+            })?;
+            url.set_path(&full);
+            Ok(url)
+        }
+        _ => {
+            let text = format!("{}{path}", client.baseurl);
+            reqwest::Url::parse(&text)
+                .map_err(|err| invalid_request(info)(format!("invalid URL: {err}")))
+        }
+    }
+}
+
 /// `Error::InvalidRequest` of progenitor, for a failure before sending: a
 /// parameter or body that did not convert, a path parameter refused by
 /// [`ToPathSegment`]. The error names the operation.
@@ -691,6 +748,62 @@ mod tests {
         assert_eq!(err.kind(), linkt_error::ErrorKind::InvalidRequest);
         assert_eq!(err.operation_id(), Some("icp_delete"));
         assert!(err.to_string().contains("may not be `..`"), "{err}");
+    }
+
+    fn client_at(base: &str) -> crate::Client {
+        crate::Client::builder()
+            .api_key(linkt_auth::ApiKey::new("lk_test_0123456789").expect("a valid key"))
+            .base_url(base)
+            .allow_insecure_http(true)
+            .build()
+            .expect("a client")
+    }
+
+    /// Clients at a base URL with and without a path stem, built once.
+    static CLIENTS: std::sync::LazyLock<Vec<crate::Client>> = std::sync::LazyLock::new(|| {
+        ["http://127.0.0.1:8080", "https://api.linkt.ai"]
+            .into_iter()
+            .flat_map(|host| {
+                ["", "/api", "/api/v2"].map(|stem| client_at(&format!("{host}{stem}")))
+            })
+            .collect()
+    });
+
+    proptest! {
+        #[test]
+        fn an_endpoint_is_the_url_the_formatted_text_parses_to(
+            value in any::<String>().prop_filter("one segment", |v| v.to_path_segment("id").is_ok()),
+        ) {
+            let info = OperationInfo { operation_id: "icp_retrieve" };
+            for client in CLIENTS.iter() {
+                let segment = value.to_path_segment("id").expect("one segment");
+                let ours = endpoint(client, &info, format_args!("/v1/icp/{segment}"))
+                    .expect("a URL");
+                let theirs = reqwest::Url::parse(&format!("{}/v1/icp/{segment}", client.baseurl))
+                    .expect("a URL");
+                prop_assert_eq!(ours, theirs);
+            }
+        }
+    }
+
+    #[test]
+    fn an_endpoint_is_parsed_from_the_text_when_the_base_differs() {
+        let info = OperationInfo {
+            operation_id: "icp_list",
+        };
+        // A client whose base URL text is not its state's: the text wins.
+        let built = client_at("http://127.0.0.1:8080");
+        let other = crate::Client::new_with_client(
+            "http://127.0.0.1:9090/stem",
+            built.client.clone(),
+            built.inner.clone(),
+        );
+        let url = endpoint(&other, &info, format_args!("/v1/icp")).expect("a URL");
+        assert_eq!(url.as_str(), "http://127.0.0.1:9090/stem/v1/icp");
+        let broken = crate::Client::new_with_client("not a url", built.client.clone(), built.inner);
+        let err = endpoint(&broken, &info, format_args!("/v1/icp")).expect_err("no URL");
+        assert_eq!(err.kind(), linkt_error::ErrorKind::InvalidRequest);
+        assert_eq!(err.operation_id(), Some("icp_list"));
     }
 
     #[test]
