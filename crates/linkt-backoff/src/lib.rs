@@ -1,6 +1,7 @@
 #![doc = include_str!("../README.md")]
 #![deny(missing_docs)]
 
+pub mod backend;
 pub mod classify;
 pub mod jitter;
 pub mod limiter;
@@ -9,6 +10,7 @@ pub mod rate_limit;
 pub mod reason;
 pub mod retry;
 
+pub use backend::{BoxFuture, LimiterBackend, ReserveError};
 pub use classify::{
     Outcome, RETRY_AFTER_MS, Retryable, TransportFailure, X_SHOULD_RETRY, is_idempotent,
     server_delay, should_retry_header,

@@ -37,6 +37,7 @@ use std::fmt;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
+use crate::backend::ReserveError;
 use crate::rate_limit::RateLimit;
 
 /// Send times kept per window before the closest two are merged.
@@ -126,6 +127,14 @@ pub struct LimitExceeded {
     pub wait: Duration,
     /// The limiter's cap on waiting.
     pub max_wait: Duration,
+}
+
+/// Why `reserve_inner` refused.
+enum Refusal {
+    /// A quota's next slot is beyond the cap (only without `send_anyway`).
+    Cap(LimitExceeded),
+    /// The wait is longer than the caller's `within`.
+    Deadline { wait: Duration, within: Duration },
 }
 
 /// Paces requests to a [`Plan`]'s quotas; clones share one state.
@@ -285,21 +294,71 @@ impl RateLimiter {
     /// once a server-imposed hold ends) and the server gets to answer. Use
     /// [`try_reserve`](Self::try_reserve) to refuse instead.
     pub fn reserve(&self, now: Instant) -> Duration {
-        match self.reserve_inner(now, true) {
+        match self.reserve_inner(now, true, None) {
             Ok(wait) => wait,
-            // `send_anyway` never refuses.
+            // `send_anyway` without `within` never refuses.
             Err(_) => Duration::ZERO,
         }
+    }
+
+    /// Like [`reserve`](Self::reserve), but refuses with
+    /// [`ReserveError::PastDeadline`], recording nothing, when the wait
+    /// would be longer than `within` (what is left of a call's deadline),
+    /// including a quota's wait beyond [`max_wait`](Self::max_wait) that
+    /// [`reserve`](Self::reserve) would not wait for. With `within` =
+    /// `None` it is [`reserve`](Self::reserve).
+    ///
+    /// ```
+    /// use std::time::{Duration, Instant};
+    /// use linkt_backoff::{Plan, RateLimiter, ReserveError};
+    ///
+    /// let limiter = RateLimiter::new(Plan::Custom { per_minute: 1, per_day: 0 });
+    /// let t0 = Instant::now();
+    /// assert_eq!(limiter.reserve_within(t0, Some(Duration::from_secs(5))).ok(), Some(Duration::ZERO));
+    /// let refused = limiter.reserve_within(t0, Some(Duration::from_secs(5)));
+    /// assert!(matches!(refused, Err(ReserveError::PastDeadline { wait, .. }) if wait == Duration::from_secs(60)));
+    /// // Nothing was recorded: the next slot is still 60 s away, not 120 s.
+    /// assert_eq!(limiter.reserve(t0), Duration::from_secs(60));
+    /// ```
+    pub fn reserve_within(
+        &self,
+        now: Instant,
+        within: Option<Duration>,
+    ) -> Result<Duration, ReserveError> {
+        self.reserve_inner(now, true, within)
+            .map_err(|refusal| match refusal {
+                Refusal::Deadline { wait, within } => ReserveError::PastDeadline { wait, within },
+                // `send_anyway` never refuses for the cap.
+                Refusal::Cap(limit) => ReserveError::PastDeadline {
+                    wait: limit.wait,
+                    within: limit.max_wait,
+                },
+            })
     }
 
     /// Like [`reserve`](Self::reserve), but refuses with [`LimitExceeded`],
     /// recording nothing, when a quota's next free slot is beyond
     /// [`max_wait`](Self::max_wait).
     pub fn try_reserve(&self, now: Instant) -> Result<Duration, LimitExceeded> {
-        self.reserve_inner(now, false)
+        self.reserve_inner(now, false, None)
+            .map_err(|refusal| match refusal {
+                Refusal::Cap(limit) => limit,
+                // Only given a `within`.
+                Refusal::Deadline { wait, within } => LimitExceeded {
+                    window: Window::Minute,
+                    limit: self.plan.per_minute(),
+                    wait,
+                    max_wait: within,
+                },
+            })
     }
 
-    fn reserve_inner(&self, now: Instant, send_anyway: bool) -> Result<Duration, LimitExceeded> {
+    fn reserve_inner(
+        &self,
+        now: Instant,
+        send_anyway: bool,
+        within: Option<Duration>,
+    ) -> Result<Duration, Refusal> {
         let mut state = self.lock();
         if state.hold_until.is_some_and(|h| h <= now) {
             state.hold_until = None;
@@ -332,14 +391,30 @@ impl RateLimiter {
         }
         if let Some(refusal) = refused {
             if !send_anyway {
-                return Err(refusal);
+                return Err(Refusal::Cap(refusal));
+            }
+            // A slot past the caller's deadline too: refuse rather than let
+            // the server answer a call that cannot succeed in time.
+            if let Some(within) = within
+                && refusal.wait > within
+            {
+                return Err(Refusal::Deadline {
+                    wait: refusal.wait,
+                    within,
+                });
             }
             // Let the server answer, once its own hold (if any) is over.
             at = hold;
         }
+        let wait = at.saturating_duration_since(now);
+        if let Some(within) = within
+            && wait > within
+        {
+            return Err(Refusal::Deadline { wait, within });
+        }
         state.minute.record(at);
         state.day.record(at);
-        Ok(at.saturating_duration_since(now))
+        Ok(wait)
     }
 
     /// Takes the server's word into account: when `rate_limit` says no
@@ -392,6 +467,43 @@ mod tests {
                 .zip(log.entries.iter().skip(1))
                 .all(|(a, b)| a.0 < b.0)
         );
+    }
+
+    #[test]
+    fn a_quota_beyond_the_cap_is_sent_anyway_unless_past_the_deadline() {
+        let limiter = RateLimiter::new(Plan::Custom {
+            per_minute: 0,
+            per_day: 2,
+        });
+        let t0 = Instant::now();
+        let within = Some(Duration::from_secs(30));
+        assert_eq!(
+            limiter.reserve_within(t0, within).ok(),
+            Some(Duration::ZERO)
+        );
+        assert_eq!(
+            limiter.reserve_within(t0, within).ok(),
+            Some(Duration::ZERO)
+        );
+        // The day is used up: a day away, past both the cap and the deadline.
+        match limiter.reserve_within(t0, within) {
+            Err(ReserveError::PastDeadline { wait, within }) => {
+                assert_eq!((wait, within), (DAY, Duration::from_secs(30)));
+            }
+            other => panic!("expected a refusal, got {other:?}"),
+        }
+        assert_eq!(
+            limiter
+                .lock()
+                .day
+                .entries
+                .iter()
+                .map(|&(_, n)| n)
+                .sum::<u64>(),
+            2
+        );
+        // Without a deadline: sent anyway, for the server to answer.
+        assert_eq!(limiter.reserve_within(t0, None).ok(), Some(Duration::ZERO));
     }
 
     #[test]

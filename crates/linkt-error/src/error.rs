@@ -86,6 +86,13 @@ pub enum ErrorKind {
     /// (`ClientBuilder::max_response_body`); reading it stopped at the limit,
     /// and the call is not retried. The status and headers are kept.
     BodyTooLarge,
+    /// The client-side rate limiter refused an attempt before it was sent:
+    /// its next slot is past the retry policy's deadline (the wait is
+    /// [`Error::retry_after`]), or a shared limiter could not reach its
+    /// store and is configured to fail rather than pace in this process
+    /// alone. The [`source`](StdError::source) is the
+    /// `linkt_backoff::ReserveError`; the call is not retried.
+    RateLimiter,
 }
 
 impl ErrorKind {
@@ -125,6 +132,7 @@ impl ErrorKind {
             ErrorKind::UnexpectedStatus => "unexpected status",
             ErrorKind::Pagination => "pagination stopped",
             ErrorKind::BodyTooLarge => "response body too large",
+            ErrorKind::RateLimiter => "refused by the client's rate limiter",
         }
     }
 }
@@ -384,6 +392,22 @@ impl Error {
             bound(message.into(), MESSAGE_LIMIT),
             ctx,
         )
+        .into()
+    }
+
+    /// An attempt the client's rate limiter refused before it was sent
+    /// ([`ErrorKind::RateLimiter`]); a refusal for the deadline keeps the
+    /// wait as [`retry_after`](Self::retry_after).
+    pub fn rate_limiter(error: linkt_backoff::ReserveError, ctx: &CallContext) -> Error {
+        Inner {
+            retry_after: error.wait(),
+            ..Inner::new(
+                ErrorKind::RateLimiter,
+                bound(chain(&error), MESSAGE_LIMIT),
+                ctx,
+            )
+        }
+        .with_source(error)
         .into()
     }
 

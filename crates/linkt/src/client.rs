@@ -23,7 +23,7 @@ use std::time::Duration;
 
 use http::{HeaderMap, HeaderName, HeaderValue};
 use linkt_auth::{ApiKey, Config, Environment};
-use linkt_backoff::{Plan, RateLimit, RateLimiter, RetryPolicy};
+use linkt_backoff::{LimiterBackend, Plan, RateLimit, RateLimiter, RetryPolicy};
 
 use crate::{Client, Error, ResponseValue};
 
@@ -57,6 +57,15 @@ pub const MAX_ERROR_BODY: usize = 64 * 1024;
 pub(crate) type SleepFn =
     Arc<dyn Fn(Duration) -> Pin<Box<dyn Future<Output = ()> + Send>> + Send + Sync>;
 
+/// The client's rate limiter: in this process, asked without a boxed future
+/// on every attempt, or any [`LimiterBackend`] (such as a shared one in
+/// Redis).
+#[derive(Debug, Clone)]
+pub(crate) enum Limiter {
+    Local(RateLimiter),
+    Backend(Arc<dyn LimiterBackend>),
+}
+
 /// Configuration shared by a [`Client`] and all its clones; the hooks read it.
 #[derive(Clone)]
 pub struct ClientState {
@@ -64,7 +73,7 @@ pub struct ClientState {
     pub(crate) user_agent: HeaderValue,
     pub(crate) headers: HeaderMap,
     pub(crate) retry: RetryPolicy,
-    pub(crate) limiter: Option<RateLimiter>,
+    pub(crate) limiter: Option<Limiter>,
     pub(crate) sleep: SleepFn,
     pub(crate) last_rate_limit: Arc<Mutex<Option<RateLimit>>>,
     /// Whether the `reqwest::Client` is the user's, whose redirect policy
@@ -197,7 +206,7 @@ pub struct ClientBuilder {
     timeout: Duration,
     connect_timeout: Duration,
     retry: RetryPolicy,
-    plan: Option<Plan>,
+    limiter: Option<Limiter>,
     headers: HeaderMap,
     header_error: Option<String>,
     http: Option<reqwest::Client>,
@@ -215,7 +224,7 @@ impl Default for ClientBuilder {
             timeout: DEFAULT_TIMEOUT,
             connect_timeout: DEFAULT_CONNECT_TIMEOUT,
             retry: RetryPolicy::default(),
-            plan: None,
+            limiter: None,
             headers: HeaderMap::new(),
             header_error: None,
             http: None,
@@ -235,7 +244,7 @@ impl fmt::Debug for ClientBuilder {
             .field("timeout", &self.timeout)
             .field("connect_timeout", &self.connect_timeout)
             .field("retry", &self.retry)
-            .field("plan", &self.plan)
+            .field("limiter", &self.limiter)
             .field("max_response_body", &self.max_response_body)
             .field("pool_max_idle_per_host", &self.pool_max_idle_per_host)
             .field("pool_idle_timeout", &self.pool_idle_timeout)
@@ -336,9 +345,42 @@ impl ClientBuilder {
         self
     }
 
-    /// Pace calls client-side to a plan's limits, shared by all clones.
+    /// Pace calls client-side to a plan's limits, shared by all clones (an
+    /// in-process [`RateLimiter`]). Replaces any [`Self::rate_limiter`].
+    ///
+    /// Before each attempt the client reserves a slot and waits for it. A
+    /// quota whose next slot is more than 60 s away is not waited for: the
+    /// request goes and the server answers. With a retry policy
+    /// [`deadline`](RetryPolicy::with_deadline), an attempt whose wait would
+    /// end past the deadline is not made: the call fails at once with
+    /// [`ErrorKind::RateLimiter`](crate::ErrorKind::RateLimiter) (the wait
+    /// as its `retry_after`), and the refused slot stays free.
     pub fn rate_limit(mut self, plan: Plan) -> Self {
-        self.plan = Some(plan);
+        self.limiter = Some(Limiter::Local(RateLimiter::new(plan)));
+        self
+    }
+
+    /// Pace calls with `backend`, whose state may be shared beyond this
+    /// process, e.g. `linkt_ratelimit_redis::RedisLimiter` to share a plan's
+    /// budget among many workers. The pacing rules of [`Self::rate_limit`]
+    /// apply; a backend that cannot reach its store follows its own policy
+    /// (pace in this process, or fail the call with
+    /// [`ErrorKind::RateLimiter`](crate::ErrorKind::RateLimiter)). Replaces
+    /// any [`Self::rate_limit`].
+    ///
+    /// ```
+    /// use linkt::{ApiKey, Client, Plan, RateLimiter};
+    ///
+    /// // Any `LimiterBackend`; here the in-process one, shared by two clients.
+    /// let limiter = RateLimiter::new(Plan::Free);
+    /// let key = || ApiKey::new("lk_test_0123456789");
+    /// let a = Client::builder().api_key(key()?).rate_limiter(limiter.clone()).build()?;
+    /// let b = Client::builder().api_key(key()?).rate_limiter(limiter).build()?;
+    /// # let _ = (a, b);
+    /// # Ok::<(), linkt::Error>(())
+    /// ```
+    pub fn rate_limiter<B: LimiterBackend>(mut self, backend: B) -> Self {
+        self.limiter = Some(Limiter::Backend(Arc::new(backend)));
         self
     }
 
@@ -444,7 +486,7 @@ impl ClientBuilder {
             user_agent,
             headers,
             retry: self.retry,
-            limiter: self.plan.map(RateLimiter::new),
+            limiter: self.limiter,
             sleep: self
                 .sleep
                 .unwrap_or_else(|| Arc::new(|d| Box::pin(tokio::time::sleep(d)))),

@@ -45,17 +45,20 @@ use std::sync::LazyLock;
 use std::time::{Duration, Instant, SystemTime};
 
 use bytes::Bytes;
+use futures::TryFutureExt as _;
 use futures::future::Either;
 use http::HeaderValue;
 use http::header::{CONTENT_TYPE, LOCATION, USER_AGENT};
-use linkt_backoff::{Env, FirstAttempt, Outcome, RateLimit, RetryEvent, TransportFailure};
+use linkt_backoff::{
+    BoxFuture, Env, FirstAttempt, Outcome, RateLimit, ReserveError, RetryEvent, TransportFailure,
+};
 use linkt_error::BodyShortfall;
 use progenitor_client::{ClientHooks, ClientInfo, OperationInfo};
 use reqwest::Url;
 use tracing::Instrument as _;
 use tracing::field::Empty;
 
-use crate::client::MAX_ERROR_BODY;
+use crate::client::{Limiter, MAX_ERROR_BODY};
 use crate::support::{Answer, Expect, OverLimit, ReadBody, call_context, read_body};
 use crate::{Client, ClientState, Error, Operation, upload};
 
@@ -63,6 +66,24 @@ use crate::{Client, ClientState, Error, Operation, upload};
 /// `send` methods call `Client::call` instead of them, so their defaults
 /// (which do nothing) are never run.
 impl ClientHooks<ClientState> for Client {}
+
+/// Why an attempt got no response.
+enum Failed {
+    /// reqwest's error: the request was sent, or tried to be.
+    Transport(reqwest::Error),
+    /// The rate limiter refused the attempt; nothing was sent.
+    Limiter(ReserveError),
+}
+
+/// How an attempt waits for the rate limiter, when it does.
+enum Pace<'a> {
+    /// Sleeps this long (the in-process limiter answered at once).
+    Sleep(BoxFuture<'static, ()>),
+    /// Asks a backend, then sleeps as long as it says.
+    Ask(BoxFuture<'a, Result<Duration, ReserveError>>),
+    /// The in-process limiter refused.
+    Refused(ReserveError),
+}
 
 /// What one attempt got.
 struct Received {
@@ -190,6 +211,7 @@ impl Client {
         // with neither, the clock is read only if a retry needs it.
         let timed = span.is_some() || self.inner().retry.deadline().is_some();
         let started = timed.then(Instant::now);
+        let deadline = self.deadline(started);
         // A JSON call's success body is read within each attempt.
         let json_limit = (expect == Expect::Json).then_some(self.inner().max_response_body);
         // A streaming body cannot be sent twice: one attempt, no retries.
@@ -197,7 +219,7 @@ impl Client {
         set_retry_count(&mut request, 1);
         // Made here, not in the block below: the block then holds reqwest's
         // small future instead of the request.
-        let first = self.attempt(request, json_limit);
+        let first = self.attempt(request, json_limit, deadline);
         async move {
             let first = first.await;
             let succeeded = matches!(&first, Ok(received) if received.succeeded());
@@ -225,12 +247,18 @@ impl Client {
                     key: &self.inner().api_key,
                 }),
                 Ok(received) => Err(Box::pin(self.failure(received, operation_id, attempts)).await),
-                Err(err) => {
+                Err(Failed::Transport(err)) => {
                     tracing::debug!(attempts, error = %err, "request failed");
                     Err(Error::from_transport(
                         err,
                         &call_context(operation_id, attempts),
                     ))
+                }
+                Err(Failed::Limiter(err)) => {
+                    tracing::debug!(attempts, error = %err, "refused by the rate limiter");
+                    // The refused attempt was not sent.
+                    let sent = attempts.saturating_sub(1);
+                    Err(Error::rate_limiter(err, &call_context(operation_id, sent)))
                 }
             }
         }
@@ -241,12 +269,13 @@ impl Client {
     /// `replayable`. Returns the last result and the number of attempts.
     async fn retry(
         &self,
-        first: reqwest::Result<Received>,
+        first: Result<Received, Failed>,
         started: Instant,
         replayable: Replayable,
         json_limit: Option<usize>,
-    ) -> (reqwest::Result<Received>, u32) {
+    ) -> (Result<Received, Failed>, u32) {
         let state = self.inner();
+        let deadline = self.deadline(Some(started));
         let attempted = linkt_backoff::resume(
             &state.retry,
             &replayable.method,
@@ -255,7 +284,7 @@ impl Client {
                 value: first,
                 started,
             },
-            |number| self.attempt(replayable.request(number), json_limit),
+            |number| self.attempt(replayable.request(number), json_limit, deadline),
             |result| match result {
                 // A response a user's client got by following a redirect is
                 // not the answer to this request; repeating it would follow
@@ -276,7 +305,12 @@ impl Client {
                     status: received.response.status(),
                     headers: received.response.headers(),
                 },
-                Err(err) => Outcome::Transport(linkt_error::transport_failure(err)),
+                Err(Failed::Transport(err)) => {
+                    Outcome::Transport(linkt_error::transport_failure(err))
+                }
+                // A refusal for the deadline would be refused again; a
+                // limiter that fails when its store is down has said so.
+                Err(Failed::Limiter(_)) => Outcome::Transport(TransportFailure::Other),
             },
             |event: &RetryEvent| {
                 tracing::info!(
@@ -291,41 +325,75 @@ impl Client {
         (attempted.value, attempted.attempts)
     }
 
+    /// When the retry policy's deadline ends, for a call started at `started`.
+    fn deadline(&self, started: Option<Instant>) -> Option<Instant> {
+        let deadline = self.inner().retry.deadline()?;
+        started?.checked_add(deadline)
+    }
+
     /// One attempt: wait for the rate limiter, send, remember rate-limit
     /// headers and, with a user-supplied `reqwest::Client`, note a response
     /// that came from another URL than the request's. With a `json_limit`
     /// (a JSON call), a 2xx body is read within it, so that the retry loop
     /// sees a body that broke off. The limiter is asked when the attempt is
-    /// made (the future is created just before it is awaited). Without a
+    /// made (the future is created just before it is awaited); a wait that
+    /// would end past `deadline` is refused (nothing is sent). Without a
     /// wait the request is handed to reqwest at once, so the future holds
-    /// reqwest's small one and not the request; a request that waits is
-    /// boxed meanwhile.
+    /// reqwest's small one and not the request; a request that waits, or
+    /// waits for a limiter backend's answer, is boxed meanwhile.
     fn attempt(
         &self,
         request: reqwest::Request,
         json_limit: Option<usize>,
-    ) -> impl Future<Output = reqwest::Result<Received>> + Send + '_ {
+        deadline: Option<Instant>,
+    ) -> impl Future<Output = Result<Received, Failed>> + Send + '_ {
         let state = self.inner();
         // Boxed: the future of every attempt carries it.
         let sent_to = state
             .check_followed_redirects
             .then(|| Box::new(request.url().clone()));
-        let pause = state
-            .limiter
-            .as_ref()
-            .map(|limiter| limiter.reserve(Instant::now()))
-            .filter(|wait| !wait.is_zero())
-            .map(|wait| {
-                tracing::debug!(wait_ms = millis(wait), "pacing for the rate limit");
-                (state.sleep)(wait)
-            });
-        let sending = match pause {
-            None => Either::Left(self.client().execute(request)),
-            Some(pause) => {
+        let pace = match &state.limiter {
+            None => None,
+            Some(Limiter::Local(limiter)) => {
+                let now = Instant::now();
+                let within = deadline.map(|end| end.saturating_duration_since(now));
+                match limiter.reserve_within(now, within) {
+                    Ok(wait) if wait.is_zero() => None,
+                    Ok(wait) => {
+                        tracing::debug!(wait_ms = millis(wait), "pacing for the rate limit");
+                        Some(Pace::Sleep((state.sleep)(wait)))
+                    }
+                    Err(refusal) => Some(Pace::Refused(refusal)),
+                }
+            }
+            Some(Limiter::Backend(backend)) => {
+                let within = deadline.map(|end| end.saturating_duration_since(Instant::now()));
+                Some(Pace::Ask(backend.reserve(within)))
+            }
+        };
+        let sending = match pace {
+            None => Either::Left(self.client().execute(request).map_err(Failed::Transport)),
+            Some(pace) => {
                 let request = Box::new(request);
                 Either::Right(async move {
-                    pause.await;
-                    self.client().execute(*request).await
+                    match pace {
+                        Pace::Sleep(pause) => pause.await,
+                        Pace::Ask(reservation) => {
+                            let wait = reservation.await.map_err(Failed::Limiter)?;
+                            if !wait.is_zero() {
+                                tracing::debug!(
+                                    wait_ms = millis(wait),
+                                    "pacing for the rate limit"
+                                );
+                                (state.sleep)(wait).await;
+                            }
+                        }
+                        Pace::Refused(refusal) => return Err(Failed::Limiter(refusal)),
+                    }
+                    self.client()
+                        .execute(*request)
+                        .await
+                        .map_err(Failed::Transport)
                 })
             }
         };
@@ -335,8 +403,12 @@ impl Client {
                 sent_to.is_some_and(|sent_to| !same_resource(&sent_to, response.url()));
             if let Some(rate_limit) = RateLimit::from_headers(response.headers(), SystemTime::now())
             {
-                if let Some(limiter) = &state.limiter {
-                    limiter.observe(&rate_limit, Instant::now());
+                match &state.limiter {
+                    Some(Limiter::Local(limiter)) => limiter.observe(&rate_limit, Instant::now()),
+                    Some(Limiter::Backend(backend)) if rate_limit.is_exhausted() => {
+                        backend.observe(&rate_limit).await;
+                    }
+                    _ => {}
                 }
                 if let Ok(mut last) = state.last_rate_limit.lock() {
                     *last = Some(rate_limit);
@@ -348,7 +420,7 @@ impl Client {
                 }
                 _ => None,
             };
-            Ok(Received {
+            Ok::<_, Failed>(Received {
                 response,
                 body,
                 followed_redirect,

@@ -44,7 +44,7 @@ pub use wait::{CancelHandle, Progress, QueueCounts, Run, RunOutcome, RunStatus, 
 pub use linkt_error::{Error, ErrorKind, ValidationIssue};
 
 pub use linkt_auth::{ApiKey, Environment};
-pub use linkt_backoff::{Plan, RateLimit, RetryPolicy};
+pub use linkt_backoff::{LimiterBackend, Plan, RateLimit, RateLimiter, ReserveError, RetryPolicy};
 
 /// One operation of the API, as listed in [`OPERATIONS`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
