@@ -46,6 +46,7 @@ pub(crate) const LIBRARY_CRATES: &[&str] = &[
     "linkt-spec",
     "linkt-httpmock",
     "linkt-mock",
+    "linkt-ratelimit-redis",
 ];
 
 /// cargo-semver-checks' exit code when a lint failed (101: it could not run).
