@@ -4,20 +4,27 @@
 //! limit windows are all computed from [`Clock::now`]; nothing in the server
 //! reads the wall clock for them. A test moves time with [`Clock::advance`].
 //! A server started for interactive use can instead let simulated time flow
-//! with the wall clock at a chosen speed ([`Clock::scaled`]).
+//! with the wall clock at a chosen speed ([`Clock::scaled`]). A server's
+//! clock starts at the wall-clock time it starts at ([`default_start`])
+//! unless it is given a start.
 
 use std::fmt;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
-use chrono::{DateTime, TimeZone as _, Utc};
+use chrono::{DateTime, Timelike as _, Utc};
 
-/// The instant a manual clock starts at unless told otherwise:
-/// 2025-01-06T09:00:00Z (a Monday).
+/// The instant a server's clock starts at unless told otherwise: the
+/// wall-clock time now, to the whole second (so records created at once
+/// carry today's date, and time filters written from the wall clock, such as
+/// "created in the last hour", match them).
+///
+/// Each call reads the wall clock again. A test that needs the same times
+/// on every run gives its server an explicit start instead, with
+/// [`MockServerBuilder::start_time`](crate::MockServerBuilder::start_time).
 pub fn default_start() -> DateTime<Utc> {
-    Utc.with_ymd_and_hms(2025, 1, 6, 9, 0, 0)
-        .single()
-        .unwrap_or(DateTime::<Utc>::UNIX_EPOCH)
+    let now = Utc::now();
+    now.with_nanosecond(0).unwrap_or(now)
 }
 
 /// A shared handle on a server's simulated time. Clones share the same time.
@@ -125,31 +132,53 @@ impl Clock {
 
 #[cfg(test)]
 mod tests {
+    use chrono::TimeZone as _;
+
     use super::*;
+
+    /// 2025-01-06T09:00:00Z.
+    fn start() -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(2025, 1, 6, 9, 0, 0)
+            .single()
+            .expect("a valid instant")
+    }
 
     #[test]
     fn manual_clock_moves_only_when_advanced() {
-        let clock = Clock::manual(default_start());
-        assert_eq!(clock.now(), default_start());
+        let clock = Clock::manual(start());
+        assert_eq!(clock.now(), start());
         clock.advance(Duration::from_millis(1500));
-        assert_eq!((clock.now() - default_start()).num_milliseconds(), 1500);
-        clock.advance_to(default_start());
-        assert_eq!((clock.now() - default_start()).num_milliseconds(), 1500);
+        assert_eq!((clock.now() - start()).num_milliseconds(), 1500);
+        clock.advance_to(start());
+        assert_eq!((clock.now() - start()).num_milliseconds(), 1500);
         assert!(!clock.is_scaled());
     }
 
     #[test]
     fn clones_share_time() {
-        let clock = Clock::manual(default_start());
+        let clock = Clock::manual(start());
         let other = clock.clone();
         other.advance(Duration::from_secs(5));
         assert_eq!(clock.now(), other.now());
     }
 
     #[test]
+    fn the_default_start_is_the_wall_clock_now_to_the_second() {
+        let before = Utc::now();
+        let start = default_start();
+        let after = Utc::now();
+        assert_eq!(start.nanosecond(), 0);
+        assert!(start <= after, "{start} is not after {after}");
+        assert!(
+            before - start < chrono::Duration::seconds(1),
+            "{start} is a second or more before {before}"
+        );
+    }
+
+    #[test]
     fn nonsense_speed_gives_a_manual_clock() {
-        assert!(!Clock::scaled(default_start(), f64::NAN).is_scaled());
-        assert!(!Clock::scaled(default_start(), 0.0).is_scaled());
-        assert!(Clock::scaled(default_start(), 2.0).is_scaled());
+        assert!(!Clock::scaled(start(), f64::NAN).is_scaled());
+        assert!(!Clock::scaled(start(), 0.0).is_scaled());
+        assert!(Clock::scaled(start(), 2.0).is_scaled());
     }
 }

@@ -63,6 +63,28 @@ pub const DEFAULT_KEY: &str = "lk-mock-0001";
 
 const API_KEY_HEADER: &str = "x-api-key";
 
+/// The names of the rate-limit headers the server sends: the limit, the
+/// remaining budget and the reset (seconds from now) on every response to a
+/// known key, and `Retry-After` (seconds) on a 429.
+///
+/// The real API's names are unknown. Its docs say responses carry
+/// rate-limit headers, but they do not name them, and no official SDK reads
+/// any; whether it sends `Retry-After` is not documented either. The mock
+/// sends the de-facto `X-RateLimit-*` trio, one of the forms
+/// `linkt_backoff::RateLimit::from_headers` reads (with the IETF draft's
+/// `RateLimit-*` and `RateLimit`/`RateLimit-Policy`). When the real names
+/// are known, they change here.
+mod rate_limit_header {
+    /// The request budget of the window closest to running out.
+    pub(super) const LIMIT: &str = "x-ratelimit-limit";
+    /// Requests left in that window.
+    pub(super) const REMAINING: &str = "x-ratelimit-remaining";
+    /// Seconds until that window resets.
+    pub(super) const RESET: &str = "x-ratelimit-reset";
+    /// Seconds to wait before retrying, on a 429.
+    pub(super) const RETRY_AFTER: &str = "retry-after";
+}
+
 /// An API key the server accepts, and what it may do.
 #[derive(Clone)]
 pub struct KeyConfig {
@@ -192,7 +214,7 @@ pub struct Violation {
 #[must_use]
 pub struct MockServerBuilder {
     keys: Vec<KeyConfig>,
-    start: DateTime<Utc>,
+    start: Option<DateTime<Utc>>,
     speed: Option<f64>,
     timing: Timing,
     num_results: u64,
@@ -204,7 +226,7 @@ impl Default for MockServerBuilder {
     fn default() -> Self {
         MockServerBuilder {
             keys: Vec::new(),
-            start: clock::default_start(),
+            start: None,
             speed: None,
             timing: Timing::default(),
             num_results: 25,
@@ -227,9 +249,13 @@ impl MockServerBuilder {
         self
     }
 
-    /// Where the simulated clock starts (default 2025-01-06T09:00:00Z).
+    /// Where the simulated clock starts. By default it starts at the
+    /// wall-clock time when the server starts, to the whole second
+    /// ([`clock::default_start`]); a test whose assertions depend on dates
+    /// (a timestamp in a response, a rate-limit window that must not roll
+    /// over) gives an explicit start so every run sees the same times.
     pub fn start_time(mut self, start: DateTime<Utc>) -> Self {
-        self.start = start;
+        self.start = Some(start);
         self
     }
 
@@ -305,9 +331,10 @@ impl MockServerBuilder {
             .await
             .map_err(StartError::Bind)?;
         let addr = listener.local_addr().map_err(StartError::Bind)?;
+        let start = self.start.unwrap_or_else(clock::default_start);
         let clock = match self.speed {
-            Some(speed) => Clock::scaled(self.start, speed),
-            None => Clock::manual(self.start),
+            Some(speed) => Clock::scaled(start, speed),
+            None => Clock::manual(start),
         };
         let shared = Arc::new(Shared {
             spec,
@@ -823,9 +850,9 @@ fn header(name: &'static str, value: impl ToString) -> Option<(HeaderName, Heade
 
 fn quota_headers(quota: &Quota) -> Vec<(HeaderName, HeaderValue)> {
     [
-        header("x-ratelimit-limit", quota.limit),
-        header("x-ratelimit-remaining", quota.remaining),
-        header("x-ratelimit-reset", quota.reset),
+        header(rate_limit_header::LIMIT, quota.limit),
+        header(rate_limit_header::REMAINING, quota.remaining),
+        header(rate_limit_header::RESET, quota.reset),
     ]
     .into_iter()
     .flatten()
@@ -891,7 +918,9 @@ async fn pipeline(
         Err(q) => {
             let mut answer = Answer::detail(429, "rate_limit_exceeded");
             answer.headers.extend(quota_headers(q));
-            answer.headers.extend(header("retry-after", q.reset.max(1)));
+            answer
+                .headers
+                .extend(header(rate_limit_header::RETRY_AFTER, q.reset.max(1)));
             return (name, Some(finish(shared, &op.name, answer)));
         }
     };

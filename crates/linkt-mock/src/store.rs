@@ -842,8 +842,14 @@ impl Store {
 mod tests {
     use super::*;
 
+    /// 2025-01-06T09:00:00Z plus `secs`.
     fn t(secs: i64) -> Time {
-        crate::clock::default_start() + chrono::Duration::seconds(secs)
+        use chrono::TimeZone as _;
+        let start = chrono::Utc
+            .with_ymd_and_hms(2025, 1, 6, 9, 0, 0)
+            .single()
+            .expect("a valid instant");
+        start + chrono::Duration::seconds(secs)
     }
 
     fn run(steps: usize, stop: Option<Stop>) -> Run {

@@ -254,6 +254,7 @@ async fn unknown_routes_and_methods() {
 #[tokio::test]
 async fn rate_limits_follow_the_plan_on_the_simulated_clock() {
     let server = MockServer::builder()
+        .start_time(crate::start())
         .key_config(KeyConfig::new(KEY_A).plan(Plan::Custom {
             per_minute: 3,
             per_day: 5,
@@ -317,6 +318,49 @@ async fn rate_limits_follow_the_plan_on_the_simulated_clock() {
         (server.clock().now() - before).num_seconds() >= 1,
         "the wait advanced simulated time"
     );
+    finish(&server);
+}
+
+#[tokio::test]
+async fn rate_limit_headers_on_the_wire_are_x_ratelimit_and_retry_after() {
+    let server = MockServer::builder()
+        .start_time(crate::start())
+        .key_config(KeyConfig::new(KEY_A).plan(Plan::Custom {
+            per_minute: 1,
+            per_day: 0,
+        }))
+        .start()
+        .await
+        .expect("server");
+    let get = || {
+        raw()
+            .get(format!("{}/v1/icp", server.base_url()))
+            .header("x-api-key", KEY_A)
+            .send()
+    };
+    let text = |response: &reqwest::Response, name: &str| {
+        response
+            .headers()
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned)
+    };
+    let ok = get().await.expect("request");
+    assert_eq!(ok.status(), 200);
+    assert_eq!(text(&ok, "x-ratelimit-limit").as_deref(), Some("1"));
+    assert_eq!(text(&ok, "x-ratelimit-remaining").as_deref(), Some("0"));
+    assert_eq!(text(&ok, "x-ratelimit-reset").as_deref(), Some("60"));
+    assert_eq!(text(&ok, "retry-after"), None);
+
+    advance(&server, 15);
+    let limited = get().await.expect("request");
+    assert_eq!(limited.status(), 429);
+    assert_eq!(
+        text(&limited, "x-ratelimit-remaining").as_deref(),
+        Some("0")
+    );
+    assert_eq!(text(&limited, "x-ratelimit-reset").as_deref(), Some("45"));
+    assert_eq!(text(&limited, "retry-after").as_deref(), Some("45"));
     finish(&server);
 }
 

@@ -22,6 +22,7 @@ mod workflow;
 
 use std::time::Duration;
 
+use chrono::{DateTime, TimeZone as _, Utc};
 use linkt::types::{self, CreateTaskRequestTaskConfig, EntityType};
 use linkt::{Client, RetryPolicy};
 use linkt_mock::{KeyConfig, MockServer};
@@ -33,10 +34,21 @@ pub(crate) const KEY_B: &str = "lk-test-org-b";
 /// Read-only key of organization A.
 pub(crate) const KEY_A_RO: &str = "lk-test-org-a-readonly";
 
+/// The start of the simulated clock of the servers of these tests,
+/// 2025-01-06T09:00:00Z (a Monday, on a minute boundary), so timestamps and
+/// rate-limit windows are the same on every run.
+pub(crate) fn start() -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2025, 1, 6, 9, 0, 0)
+        .single()
+        .expect("a valid instant")
+}
+
 /// A server with two organizations and a read-only key for the first, on
-/// the default timing: 2 s scheduled, 3 s pending, 10 s per item.
+/// the default timing: 2 s scheduled, 3 s pending, 10 s per item; its clock
+/// starts at [`start`].
 pub(crate) async fn server() -> MockServer {
     MockServer::builder()
+        .start_time(start())
         .key_config(KeyConfig::new(KEY_A).org("a"))
         .key_config(KeyConfig::new(KEY_B))
         .key_config(KeyConfig::new(KEY_A_RO).org("a").read_only())

@@ -323,3 +323,51 @@ async fn timing_is_configurable() {
     );
     finish(&server);
 }
+
+#[tokio::test]
+async fn by_default_the_clock_starts_at_the_wall_clock_so_time_filters_match() {
+    let before = chrono::Utc::now();
+    let server = linkt_mock::MockServer::builder()
+        .key(KEY_A)
+        .start()
+        .await
+        .expect("server");
+    let started = server.clock().now();
+    assert!(
+        started <= chrono::Utc::now() && before - started < chrono::Duration::seconds(1),
+        "the clock starts at {started}, the wall clock was at {before}"
+    );
+    let a = client(&server, KEY_A);
+    let (icp, _, _) = searchable_icp(&a, "Today").await;
+    let task = create_search_task(&a, &icp.id, 1).await;
+    let run = execute(&a, &task.id, 1).await;
+    let doc = a
+        .run_retrieve()
+        .run_id(run.as_str())
+        .send()
+        .await
+        .expect("run")
+        .into_inner();
+    let created_at = doc["created_at"].as_str().expect("created_at");
+    assert_eq!(
+        chrono::DateTime::parse_from_rfc3339(created_at).expect("a timestamp"),
+        started
+    );
+
+    let hour_ago = chrono::Utc::now() - chrono::Duration::hours(1);
+    let last_hour = a
+        .run_list()
+        .created_after(hour_ago)
+        .send()
+        .await
+        .expect("list");
+    assert_eq!(last_hour.total, 1);
+    let older = a
+        .run_list()
+        .created_before(hour_ago)
+        .send()
+        .await
+        .expect("list");
+    assert_eq!(older.total, 0);
+    finish(&server);
+}
