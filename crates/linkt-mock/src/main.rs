@@ -4,74 +4,89 @@
 //! linkt-mock [--port N] [--key KEY]... [--read-only-key KEY]... [--speed X]
 //! ```
 //!
-//! Prints the base URL and the first key, then serves on 127.0.0.1. By
-//! default simulated time flows ten times as fast as the wall clock, so a
-//! search run finishes in seconds; `--speed 0` stops the clock.
+//! Prints the base URL and the first key, then serves on 127.0.0.1. The
+//! simulated clock starts at the wall-clock time; by default it flows ten
+//! times as fast as the wall clock, so a search run finishes in seconds;
+//! `--speed 0` stops it. `--help` describes every option; a bad argument is
+//! reported by name with exit code 2.
 
 use std::process::ExitCode;
 
+use clap::Parser;
 use linkt_mock::{KeyConfig, MockServer};
 
-const USAGE: &str =
-    "usage: linkt-mock [--port N] [--key KEY]... [--read-only-key KEY]... [--speed X]";
+/// The organization of the first key and of every read-only key, when there
+/// are read-only keys.
+const SHARED_ORG: &str = "cli";
 
+/// Runs the in-memory Linkt server on 127.0.0.1 until interrupted.
+///
+/// Prints the base URL and the first key (`LINKT_BASE_URL=...`,
+/// `LINKT_API_KEY=...`), then serves.
+#[derive(Debug, Parser)]
+#[command(name = "linkt-mock", version)]
 struct Args {
+    /// The port to listen on; 0 picks a free one.
+    #[arg(long, value_name = "N", default_value_t = 8080)]
     port: u16,
-    keys: Vec<KeyConfig>,
+
+    /// An API key to accept, read-write, with its own organization
+    /// (repeatable; the first is printed). Without any key the server
+    /// accepts lk-mock-0001.
+    #[arg(long = "key", value_name = "KEY")]
+    keys: Vec<String>,
+
+    /// A read-only API key in the first key's organization (repeatable).
+    #[arg(long = "read-only-key", value_name = "KEY")]
+    read_only_keys: Vec<String>,
+
+    /// How many times as fast as the wall clock simulated time flows; 0
+    /// stops it.
+    #[arg(
+        long,
+        value_name = "X",
+        default_value_t = 10.0,
+        value_parser = parse_speed,
+        allow_negative_numbers = true
+    )]
     speed: f64,
 }
 
-fn parse(mut args: impl Iterator<Item = String>) -> Result<Args, String> {
-    let mut parsed = Args {
-        port: 8080,
-        keys: Vec::new(),
-        speed: 10.0,
-    };
-    while let Some(arg) = args.next() {
-        let mut value = |name: &str| args.next().ok_or_else(|| format!("{name} needs a value"));
-        match arg.as_str() {
-            "--port" => {
-                let v = value("--port")?;
-                parsed.port = v
-                    .parse()
-                    .map_err(|_| format!("--port: `{v}` is not a port number"))?;
+/// A speed: a finite number, 0 or more.
+fn parse_speed(text: &str) -> Result<f64, String> {
+    text.parse::<f64>()
+        .ok()
+        .filter(|speed| speed.is_finite() && *speed >= 0.0)
+        .ok_or_else(|| "not a non-negative number".to_owned())
+}
+
+impl Args {
+    /// The keys to configure, in order: the `--key`s, then the
+    /// `--read-only-key`s. With read-only keys, the first `--key` and every
+    /// read-only key share one organization.
+    fn key_configs(&self) -> Vec<KeyConfig> {
+        let shared = !self.read_only_keys.is_empty();
+        let keys = self.keys.iter().enumerate().map(|(i, key)| {
+            let config = KeyConfig::new(key.clone());
+            if shared && i == 0 {
+                config.org(SHARED_ORG)
+            } else {
+                config
             }
-            "--key" => parsed.keys.push(KeyConfig::new(value("--key")?)),
-            "--read-only-key" => {
-                let key = value("--read-only-key")?;
-                // A read-only key reads the data of the first key's organization.
-                let org = "cli";
-                if let Some(first) = parsed.keys.first_mut() {
-                    *first = first.clone().org(org);
-                }
-                parsed.keys.push(KeyConfig::new(key).read_only().org(org));
-            }
-            "--speed" => {
-                let v = value("--speed")?;
-                parsed.speed = v
-                    .parse::<f64>()
-                    .ok()
-                    .filter(|s| s.is_finite() && *s >= 0.0)
-                    .ok_or_else(|| format!("--speed: `{v}` is not a non-negative number"))?;
-            }
-            "-h" | "--help" => return Err(USAGE.into()),
-            other => return Err(format!("unknown argument `{other}`\n{USAGE}")),
-        }
+        });
+        let read_only = self
+            .read_only_keys
+            .iter()
+            .map(|key| KeyConfig::new(key.clone()).read_only().org(SHARED_ORG));
+        keys.chain(read_only).collect()
     }
-    Ok(parsed)
 }
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    let args = match parse(std::env::args().skip(1)) {
-        Ok(args) => args,
-        Err(message) => {
-            eprintln!("{message}");
-            return ExitCode::from(2);
-        }
-    };
+    let args = Args::parse();
     let mut builder = MockServer::builder().port(args.port);
-    for key in args.keys {
+    for key in args.key_configs() {
         builder = builder.key_config(key);
     }
     if args.speed > 0.0 {
@@ -92,4 +107,32 @@ async fn main() -> ExitCode {
     }
     std::future::pending::<()>().await;
     ExitCode::SUCCESS
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory as _;
+
+    use super::*;
+
+    #[test]
+    fn the_command_is_well_formed() {
+        Args::command().debug_assert();
+    }
+
+    #[test]
+    fn defaults_are_port_8080_speed_10_and_no_keys() {
+        let args = Args::try_parse_from(["linkt-mock"]).expect("no arguments parse");
+        assert_eq!((args.port, args.speed), (8080, 10.0));
+        assert!(args.key_configs().is_empty());
+    }
+
+    #[test]
+    fn speed_is_a_non_negative_number() {
+        assert_eq!(parse_speed("0"), Ok(0.0));
+        assert_eq!(parse_speed("2.5"), Ok(2.5));
+        for bad in ["-1", "NaN", "inf", "fast", ""] {
+            assert!(parse_speed(bad).is_err(), "{bad}");
+        }
+    }
 }
