@@ -10,7 +10,10 @@
 //! * progenitor's settings ([`settings`]);
 //! * the rewrites of the client's request path ([`request_path`]) and of its
 //!   `send` methods ([`send_call`]);
-//! * rendering, the do-not-edit header, and the freshness check.
+//! * rendering, the do-not-edit header, and the freshness check;
+//! * the copies of the vendor document and the overlay that `linkt-mock`
+//!   embeds (`crates/linkt-mock/spec/`), so its package holds the document it
+//!   serves; `spec/` stays the one source, and `--check` fails on a stale copy.
 
 use std::fmt::Write as _;
 use std::fs;
@@ -48,6 +51,10 @@ const OVERLAY: &str = "spec/overlay.yaml";
 const CLIENT_OUT: &str = "crates/linkt/src/generated.rs";
 const HTTPMOCK_OUT: &str = "crates/linkt-httpmock/src/generated.rs";
 const CLI_OUT: &str = "crates/linkt-cli/src/generated.rs";
+/// The vendor document as `linkt-mock` embeds and serves it, byte for byte.
+const MOCK_SPEC_OUT: &str = "crates/linkt-mock/spec/linkt-v1.openapi.json";
+/// The overlay `linkt-mock` applies to it.
+const MOCK_OVERLAY_OUT: &str = "crates/linkt-mock/spec/overlay.yaml";
 
 /// The workspace root (the parent of this crate's directory).
 pub(crate) fn workspace_root() -> PathBuf {
@@ -101,6 +108,10 @@ pub(crate) fn generate_with(inputs: &Inputs, mode: Mode) -> Result<Report> {
         changed.push(PathBuf::from(rel));
         match mode {
             Mode::Write => {
+                if let Some(parent) = path.parent() {
+                    fs::create_dir_all(parent)
+                        .with_context(|| format!("creating {rel}'s directory"))?;
+                }
                 fs::write(&path, contents).with_context(|| format!("writing {rel}"))?;
             }
             Mode::Check => eprint!("{}", short_diff(rel, &current, contents)),
@@ -219,11 +230,16 @@ fn render_all(inputs: &Inputs) -> Result<Outputs> {
     );
     let httpmock_src = format!("{header}{}", unparse(&parse(httpmock)?));
     let cli_src = format!("{header}{}", cli_fixups(&unparse(&parse(cli)?))?);
+    let read = |path: &Path| {
+        fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))
+    };
     Ok(Outputs {
         files: vec![
             (CLIENT_OUT, client_src),
             (HTTPMOCK_OUT, httpmock_src),
             (CLI_OUT, cli_src),
+            (MOCK_SPEC_OUT, read(&inputs.spec)?),
+            (MOCK_OVERLAY_OUT, read(&inputs.overlay)?),
         ],
         operations: view.operations.len(),
     })
@@ -707,7 +723,8 @@ mod tests {
         dir
     }
 
-    /// Changing one field in the spec makes `--check` fail naming the client;
+    /// Changing one field in the spec makes `--check` fail naming the client
+    /// and the mock's copy of the document;
     /// regenerating makes it pass again.
     #[test]
     fn a_changed_spec_field_is_reported_stale_until_regenerated() {
@@ -733,6 +750,8 @@ mod tests {
             .expect_err("stale")
             .to_string();
         assert!(err.contains(CLIENT_OUT), "{err}");
+        assert!(err.contains(MOCK_SPEC_OUT), "{err}");
+        assert!(!err.contains(MOCK_OVERLAY_OUT), "{err}");
         assert!(err.contains("run `cargo xtask generate`"), "{err}");
 
         let regenerated = Inputs {
@@ -746,6 +765,8 @@ mod tests {
             client.contains("pub display_name:"),
             "the renamed field is generated"
         );
+        let copy = fs::read(scratch.join(MOCK_SPEC_OUT)).expect("the mock's copy");
+        assert_eq!(copy, fs::read(&regenerated.spec).expect("spec"));
         let checked = generate_with(&regenerated, Mode::Check).expect("fresh after regenerating");
         assert!(checked.changed.is_empty());
     }

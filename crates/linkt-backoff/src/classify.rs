@@ -71,7 +71,7 @@ pub enum Outcome<'a> {
 ///
 /// | reqwest | variant |
 /// |---|---|
-/// | a `rustls::Error` in the `source()` chain, or in an `io::Error` there (certificate invalid or untrusted, bad signature, handshake refused, a peer that does not speak TLS) | [`Other`](Self::Other): the next handshake fails the same way |
+/// | a `rustls::Error` (or, with `native-tls`, a `native_tls::Error`) in the `source()` chain, or in an `io::Error` there (certificate invalid or untrusted, bad signature, handshake refused, a peer that does not speak TLS) | [`Other`](Self::Other): the next handshake fails the same way |
 /// | a `hyper::Error` in the chain with `is_parse()` (a malformed response head, or one over hyper's size limit: `is_parse_too_large()`) | [`Other`](Self::Other): the server would send it again |
 /// | `is_connect()` (refused, DNS, connect timeout) | [`Connect`](Self::Connect) |
 /// | `is_timeout()` | [`Timeout`](Self::Timeout) |

@@ -40,11 +40,13 @@ pub(crate) fn transport_is_retryable(failure: TransportFailure) -> bool {
 /// First, a failure that repeating cannot change is
 /// [`TransportFailure::Other`], never retried, whatever reqwest calls it:
 ///
-/// * TLS: a [`rustls::Error`] anywhere in the error's `source()` chain, or
-///   inside an [`std::io::Error`] there (how the TLS stream reports it): an
-///   invalid or untrusted certificate, a bad signature, a handshake the
-///   server refused, a peer that does not speak TLS. reqwest reports these
-///   as `is_connect()`, which alone would be retried;
+/// * TLS: a `rustls::Error` (with the `rustls` feature) or a
+///   `native_tls::Error` (with `native-tls`) anywhere in the error's
+///   `source()` chain, or inside an [`std::io::Error`] there (how the TLS
+///   stream reports it): an invalid or untrusted certificate, a bad
+///   signature, a handshake the server refused, a peer that does not speak
+///   TLS. reqwest reports these as `is_connect()`, which alone would be
+///   retried;
 /// * a response head that does not parse or is over hyper's size limit: a
 ///   [`hyper::Error`] in the chain for which `is_parse()` (which includes
 ///   `is_parse_too_large()`) holds. reqwest reports these as `is_request()`.
@@ -74,7 +76,7 @@ pub fn transport_failure(error: &reqwest::Error) -> TransportFailure {
 fn cannot_change(error: &reqwest::Error) -> bool {
     let mut next: Option<&(dyn std::error::Error + 'static)> = Some(error);
     while let Some(current) = next {
-        if current.is::<rustls::Error>()
+        if is_tls_failure(current)
             || current
                 .downcast_ref::<hyper::Error>()
                 .is_some_and(hyper::Error::is_parse)
@@ -91,5 +93,20 @@ fn cannot_change(error: &reqwest::Error) -> bool {
             None => current.source(),
         };
     }
+    false
+}
+
+/// Whether `error` is the error of a TLS library the crate was built for (a
+/// certificate, signature or handshake failure).
+fn is_tls_failure(error: &(dyn std::error::Error + 'static)) -> bool {
+    #[cfg(feature = "rustls")]
+    if error.is::<rustls::Error>() {
+        return true;
+    }
+    #[cfg(feature = "native-tls")]
+    if error.is::<native_tls::Error>() {
+        return true;
+    }
+    let _ = error;
     false
 }

@@ -4,7 +4,10 @@
 //! The vendor spec and the overlay are compiled into the crate and
 //! normalized once per process with `linkt-spec` (the same pipeline the
 //! client generator uses), so the server validates against exactly the
-//! document the client was generated from.
+//! document the client was generated from. They are embedded from
+//! `spec/` inside this crate, the copies of the workspace's `spec/` that
+//! `cargo xtask generate` writes (and `--check` compares), so the package
+//! builds from its own files.
 //!
 //! The validator covers what the document uses: `$ref`, `allOf`, `oneOf` /
 //! `anyOf` (with discriminator mappings), `nullable`, `type`, `enum`,
@@ -25,8 +28,8 @@ use std::sync::OnceLock;
 use serde_json::{Map, Value, json};
 
 /// The vendor document as published, served at `GET /openapi.json`.
-pub(crate) const SPEC_TEXT: &str = include_str!("../../../spec/linkt-v1.openapi.json");
-const OVERLAY_TEXT: &str = include_str!("../../../spec/overlay.yaml");
+pub(crate) const SPEC_TEXT: &str = include_str!("../spec/linkt-v1.openapi.json");
+const OVERLAY_TEXT: &str = include_str!("../spec/overlay.yaml");
 
 /// Why the embedded spec could not be prepared (a bug in the build, not in
 /// the caller's input).

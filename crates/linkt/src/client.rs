@@ -560,8 +560,19 @@ struct Transport {
 }
 
 fn build_http(builder: &Transport) -> Result<reqwest::Client, Error> {
-    // rustls with the ring provider; a provider the application installed wins.
+    // rustls takes the process's crypto provider: one the application
+    // installed wins, else ring (feature `rustls`). With `native-tls` on,
+    // reqwest uses the platform's TLS instead and rustls is not asked.
+    #[cfg(all(feature = "rustls", not(feature = "native-tls")))]
     let _ = rustls::crypto::ring::default_provider().install_default();
+    #[cfg(all(feature = "rustls-no-provider", not(feature = "native-tls")))]
+    if rustls::crypto::CryptoProvider::get_default().is_none() {
+        return Err(Error::configuration(
+            "no rustls crypto provider is installed: install one (such as \
+             `rustls::crypto::aws_lc_rs::default_provider().install_default()`) \
+             before building the client, or enable the `rustls` feature",
+        ));
+    }
     reqwest::Client::builder()
         .timeout(builder.timeout)
         .connect_timeout(builder.connect_timeout)
