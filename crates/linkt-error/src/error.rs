@@ -1,6 +1,6 @@
 //! [`Error`] and [`ErrorKind`]: construction, accessors and `Display`.
 //!
-//! Body parsing lives in `body`, JSON path recovery in `json_path`, and
+//! Body parsing lives in `body`, JSON path rendering in `json_path`, and
 //! retry rules in `linkt-backoff` (through `retry`); this module only
 //! assembles their results into one error value.
 
@@ -11,6 +11,7 @@ use std::time::Duration;
 
 use http::{HeaderMap, StatusCode};
 use linkt_backoff::{RateLimit, TransportFailure};
+use serde::de::DeserializeOwned;
 use serde_json::Value;
 
 use crate::context::{CallContext, ResponseRecord};
@@ -226,6 +227,8 @@ struct Inner {
     rate_limit: Option<RateLimit>,
     body_excerpt: Option<String>,
     decode_path: Option<String>,
+    /// Made by `decode`/`decode_as`: `Display` says "failed to decode response".
+    decoded_body: bool,
     transport: Option<TransportFailure>,
     source: Option<Box<dyn StdError + Send + Sync + 'static>>,
 }
@@ -250,6 +253,7 @@ impl Inner {
             rate_limit: None,
             body_excerpt: None,
             decode_path: None,
+            decoded_body: false,
             transport: None,
             source: None,
         }
@@ -349,24 +353,65 @@ impl Error {
         .into()
     }
 
-    /// A response body that could not be decoded into the expected type.
+    /// A response body that could not be decoded into `T`, the type it was
+    /// decoded into when `error` occurred.
     ///
-    /// The JSON path of the failure (`.icps[0].created_at`) is recovered
-    /// from serde_json's line and column by scanning `body`; for a "missing
-    /// field" error it is the path of the object lacking the field. A
-    /// bounded excerpt of `body` is kept. The `serde_json::Error` is the
+    /// Only called once a decode has failed: the body is decoded into `T`
+    /// a second time through `serde_path_to_error`, which records the JSON
+    /// path of the failure (`.icps[0].created_at`; for a missing field, the
+    /// object lacking it). A bounded excerpt of `body` is kept. `error` is
+    /// the [`source`](StdError::source).
+    #[cold]
+    #[inline(never)]
+    pub fn decode_as<T: DeserializeOwned>(
+        error: serde_json::Error,
+        body: &[u8],
+        ctx: &CallContext,
+    ) -> Error {
+        let mut deserializer = serde_json::Deserializer::from_slice(body);
+        let path = match serde_path_to_error::deserialize::<_, T>(&mut deserializer) {
+            Err(traced) => json_path::render(traced.path()),
+            // The value decoded whole: what failed is the document (such as
+            // trailing characters after it).
+            Ok(_) => ".".to_owned(),
+        };
+        Error::decode_at(error, Some(path), body, ctx)
+    }
+
+    /// A response body that could not be decoded, the type it was decoded
+    /// into being unknown (a progenitor `InvalidResponsePayload`).
+    ///
+    /// A body that is not JSON (a syntax error, a body cut short) gets the
+    /// JSON path where it breaks, found by reading it again as a
+    /// [`Value`] through `serde_path_to_error`; a data error (a value of
+    /// the wrong type) has no path, as only the type could locate it:
+    /// prefer [`Error::decode_as`] where the type is known. A bounded
+    /// excerpt of `body` is kept. `error` is the
     /// [`source`](StdError::source).
+    #[cold]
+    #[inline(never)]
     pub fn decode(error: serde_json::Error, body: &[u8], ctx: &CallContext) -> Error {
-        let mut offset = json_path::offset_of(body, error.line(), error.column());
+        let path = if error.is_data() {
+            None
+        } else {
+            let mut deserializer = serde_json::Deserializer::from_slice(body);
+            Some(
+                match serde_path_to_error::deserialize::<_, Value>(&mut deserializer) {
+                    Err(traced) => json_path::render(traced.path()),
+                    Ok(_) => ".".to_owned(),
+                },
+            )
+        };
+        Error::decode_at(error, path, body, ctx)
+    }
+
+    fn decode_at(
+        error: serde_json::Error,
+        path: Option<String>,
+        body: &[u8],
+        ctx: &CallContext,
+    ) -> Error {
         let full = error.to_string();
-        // A data error raised after a value was read whole (an untagged
-        // union, a validated newtype) is positioned after the `,`, `}` or `]`
-        // that serde_json consumed while closing the container; the failing
-        // value is the one before it. A missing field is the container itself.
-        if error.is_data() && !full.starts_with("missing field") {
-            offset = json_path::before_closing(body, offset);
-        }
-        let path = json_path::path_at(body, offset);
         let position = format!(" at line {} column {}", error.line(), error.column());
         let message = match error.classify() {
             serde_json::error::Category::Data => full.strip_suffix(&position).unwrap_or(&full),
@@ -374,7 +419,8 @@ impl Error {
         };
         Inner {
             body_excerpt: excerpt(body, BODY_EXCERPT_LIMIT),
-            decode_path: Some(path),
+            decode_path: path,
+            decoded_body: true,
             ..Inner::new(
                 ErrorKind::Decode,
                 bound(message.to_owned(), MESSAGE_LIMIT),
@@ -589,8 +635,9 @@ impl Error {
         self.inner.rate_limit.as_ref()
     }
 
-    /// For [`ErrorKind::Decode`] errors from [`Error::decode`], the JSON path
-    /// of the failure, e.g. `.icps[0].created_at` (`.` for the root).
+    /// For [`ErrorKind::Decode`] errors from [`Error::decode_as`] (and from
+    /// [`Error::decode`] for a body that is not JSON), the JSON path of the
+    /// failure, e.g. `.icps[0].created_at` (`.` for the root).
     /// Keys that are not plain identifiers are written as JSON strings
     /// (`["odd key"]`), which escapes C0 controls but not C1 or
     /// bidirectional controls; `Display` escapes those.
@@ -655,7 +702,7 @@ impl fmt::Display for Error {
         let inner = &self.inner;
         let mut op_in_head = false;
         match (inner.kind, inner.status) {
-            (ErrorKind::Decode, _) if inner.decode_path.is_some() => {
+            (ErrorKind::Decode, _) if inner.decoded_body => {
                 f.write_str("failed to decode response")?;
                 if let Some(op) = &inner.operation_id {
                     write!(f, " of {}", Escaped::new(op, DISPLAY_ID_CHARS))?;

@@ -12,7 +12,8 @@
 //!
 //! * [`Error::from_response`] for an error response (status, headers, body);
 //! * [`Error::from_transport`] for a `reqwest` failure;
-//! * [`Error::decode`] for a body that does not match the expected type;
+//! * [`Error::decode_as`] for a body that does not match the expected type
+//!   (and [`Error::decode`] when the type is not known);
 //! * [`Error::invalid_request`] and [`Error::configuration`] for failures
 //!   before sending;
 //! * [`Error::pagination`] for a page-by-page walk that stopped early;

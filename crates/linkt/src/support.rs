@@ -366,8 +366,10 @@ pub(crate) fn json<T: DeserializeOwned>(
     let status = answer.response.status();
     let headers = std::mem::take(answer.response.headers_mut());
     let body = answer.body.take().unwrap_or_default();
+    // The success path is one `serde_json::from_slice`; only a failure pays
+    // for a second decode that finds the JSON path (`Error::decode_as`).
     let decoded = serde_json::from_slice(&body).map_err(|err| {
-        let mut error = Error::decode(err, &body, &answer.context());
+        let mut error = Error::decode_as::<T>(err, &body, &answer.context());
         if let Ok(key) = answer.key.to_str() {
             error.redact(key);
         }

@@ -1,4 +1,4 @@
-//! Decode failures: JSON path recovery from serde_json's line and column.
+//! Decode failures: the JSON path of the failure, found by decoding again.
 
 use linkt_error::{CallContext, Error, ErrorKind};
 use serde::Deserialize;
@@ -37,7 +37,7 @@ enum Kind {
 #[track_caller]
 fn decode(body: &str) -> Error {
     let err = serde_json::from_str::<IcpList>(body).unwrap_err();
-    Error::decode(
+    Error::decode_as::<IcpList>(
         err,
         body.as_bytes(),
         &CallContext::new().with_operation_id("icp_list"),
@@ -132,7 +132,7 @@ fn odd_keys_are_quoted() {
     }
     let body = r#"{"a key": "x"}"#;
     let err = serde_json::from_str::<Odd>(body).unwrap_err();
-    let err = Error::decode(err, body.as_bytes(), &CallContext::new());
+    let err = Error::decode_as::<Odd>(err, body.as_bytes(), &CallContext::new());
     assert_eq!(err.decode_path(), Some(r#"["a key"]"#));
     assert_eq!(
         err.to_string(),
@@ -147,10 +147,11 @@ fn syntax_errors_keep_their_position() {
         ".",
         "failed to decode response of icp_list: expected value at line 1 column 1",
     );
+    // The list that breaks off is named, not its last element.
     check(
         r#"{"icps": [{"created_at": "t"}"#,
-        ".icps[0]",
-        "failed to decode response of icp_list at .icps[0]: EOF while parsing a list at line 1 column 29",
+        ".icps",
+        "failed to decode response of icp_list at .icps: EOF while parsing a list at line 1 column 29",
     );
     let err = decode("");
     assert_eq!(err.body_excerpt(), None);
@@ -178,13 +179,13 @@ fn deeply_nested_documents_do_not_overflow() {
     let depth = 10_000;
     let body = format!("{}{}", "[".repeat(depth), "]".repeat(depth));
     let err = serde_json::from_str::<IcpList>(&body).unwrap_err();
-    let err = Error::decode(err, body.as_bytes(), &CallContext::new());
+    let err = Error::decode_as::<IcpList>(err, body.as_bytes(), &CallContext::new());
     assert_eq!(err.kind(), ErrorKind::Decode);
 
     // A path deeper than the tracked limit is cut with `…`.
     let body = format!("{}1", "[".repeat(200));
     let err = serde_json::from_str::<serde_json::Value>(&body).unwrap_err();
-    let err = Error::decode(err, body.as_bytes(), &CallContext::new());
+    let err = Error::decode_as::<serde_json::Value>(err, body.as_bytes(), &CallContext::new());
     assert!(err.decode_path().unwrap().len() < 1000);
 }
 
@@ -221,7 +222,7 @@ struct Holder {
 #[track_caller]
 fn decode_path_of<T: serde::de::DeserializeOwned + std::fmt::Debug>(body: &str) -> String {
     let err = serde_json::from_str::<T>(body).expect_err("invalid");
-    Error::decode(err, body.as_bytes(), &CallContext::new())
+    Error::decode_as::<T>(err, body.as_bytes(), &CallContext::new())
         .decode_path()
         .expect("path")
         .to_owned()

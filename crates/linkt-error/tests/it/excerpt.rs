@@ -39,7 +39,7 @@ proptest! {
     #[test]
     fn decode_never_panics_and_stays_bounded(body in body()) {
         if let Err(serde_err) = serde_json::from_slice::<Vec<u32>>(&body) {
-            let err = Error::decode(serde_err, &body, &CallContext::new());
+            let err = Error::decode_as::<Vec<u32>>(serde_err, &body, &CallContext::new());
             prop_assert!(err.message().len() <= MESSAGE_LIMIT);
             prop_assert!(err.body_excerpt().is_none_or(|e| e.len() <= BODY_EXCERPT_LIMIT));
             prop_assert!(err.decode_path().is_some());

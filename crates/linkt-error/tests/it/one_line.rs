@@ -126,7 +126,11 @@ fn decode_path_is_escaped() {
     let body = "{\"k\u{85}\u{202e}\": 5}";
     let serde_err =
         serde_json::from_str::<std::collections::HashMap<String, String>>(body).unwrap_err();
-    let err = Error::decode(serde_err, body.as_bytes(), &CallContext::new());
+    let err = Error::decode_as::<std::collections::HashMap<String, String>>(
+        serde_err,
+        body.as_bytes(),
+        &CallContext::new(),
+    );
     assert_eq!(
         err.to_string(),
         r#"failed to decode response at ["k\u{85}\u{202e}"]: invalid type: integer `5`, expected a string"#
@@ -188,7 +192,7 @@ proptest! {
         }
         let key_body = serde_json::to_vec(&serde_json::json!({ text.clone(): 5 })).unwrap();
         if let Err(serde_err) = serde_json::from_slice::<std::collections::HashMap<String, String>>(&key_body) {
-            let err = Error::decode(serde_err, &key_body, &CallContext::new());
+            let err = Error::decode_as::<std::collections::HashMap<String, String>>(serde_err, &key_body, &CallContext::new());
             let display = err.to_string();
             prop_assert!(!display.chars().any(unsafe_char), "{:?}", display);
             prop_assert!(display.chars().count() <= DISPLAY_BOUND, "{} chars", display.chars().count());

@@ -101,10 +101,25 @@ fn invalid_response_payload_is_a_decode_error() {
     let serde_err = serde_json::from_slice::<Icp>(&body).unwrap_err();
     let err = Error::from(P::<()>::InvalidResponsePayload(body, serde_err));
     assert_eq!(err.kind(), ErrorKind::Decode);
-    assert_eq!(err.decode_path(), Some(".created_at"));
+    // progenitor's error does not carry the type: a data error has no path.
+    assert_eq!(err.decode_path(), None);
     assert_eq!(
         err.to_string(),
-        "failed to decode response at .created_at: invalid type: integer `5`, expected a string"
+        "failed to decode response: invalid type: integer `5`, expected a string"
+    );
+    assert_eq!(err.body_excerpt(), Some(r#"{"created_at": 5}"#));
+}
+
+#[test]
+fn invalid_response_payload_that_is_not_json_names_where_it_breaks() {
+    let body = Bytes::from_static(br#"{"icps": [{"created_at": "t"}, {"#);
+    let serde_err = serde_json::from_slice::<serde_json::Value>(&body).unwrap_err();
+    let err = Error::from(P::<()>::InvalidResponsePayload(body, serde_err));
+    assert_eq!(err.kind(), ErrorKind::Decode);
+    assert_eq!(err.decode_path(), Some(".icps[1]"));
+    assert_eq!(
+        err.to_string(),
+        "failed to decode response at .icps[1]: EOF while parsing an object at line 1 column 32"
     );
 }
 

@@ -168,7 +168,11 @@ fn a_decode_error_echoing_the_key() {
     let body = format!(r#"{{"id": "{KEY}"}}"#);
     let serde_err =
         serde_json::from_str::<std::collections::HashMap<String, u32>>(&body).unwrap_err();
-    let err = Error::decode(serde_err, body.as_bytes(), &CallContext::new());
+    let err = Error::decode_as::<std::collections::HashMap<String, u32>>(
+        serde_err,
+        body.as_bytes(),
+        &CallContext::new(),
+    );
     assert!(err.message().contains(KEY));
     let err = err.with_redacted(KEY);
     for (place, text) in everything(&err) {

@@ -234,7 +234,6 @@ fn a_renamed_nested_required_field_fails_decoding_naming_its_path() {
     let bytes = serde_json::to_vec_pretty(&body).expect("JSON");
     let decode = component("IcpResponse").expect("IcpResponse").round_trip;
     let err = decode(&bytes).expect_err("the renamed field fails decoding");
-    let err = linkt_error::Error::decode(err, &bytes, &linkt_error::CallContext::new());
     assert_eq!(err.decode_path(), Some(".entity_targets[0]"), "{err}");
     assert!(
         err.to_string().contains("missing field `entity_type`"),

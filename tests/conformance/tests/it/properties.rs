@@ -2,11 +2,10 @@
 //! values; invalid values fail to decode with an error naming the field
 //! path; error mapping never panics and keeps the status.
 //!
-//! Decode errors are read through `linkt_error::Error::decode` (and its
-//! `decode_path()`), not serde_path_to_error: it is exactly what the client
-//! does with a body that does not decode (`InvalidResponsePayload`), so the
-//! path asserted is the path a user sees in the error, and the suite needs
-//! no dependency the client does not use.
+//! Decode errors are read through `linkt_error::Error::decode_as` (and its
+//! `decode_path()`): it is exactly what the client does with a body that
+//! does not decode (`support::json`), so the path asserted is the path a
+//! user sees in the error.
 //!
 //! Case counts are fixed (see [`ROUND_TRIP_CASES`] and the others) so the
 //! whole suite stays well under five minutes on two cores in a debug build.
@@ -100,7 +99,6 @@ fn every_component_round_trips_arbitrary_valid_values() {
         |spec_name, component, schema, value| {
             let body = serde_json::to_vec(&value).expect("JSON encodes");
             let decoded = (component.round_trip)(&body).map_err(|err| {
-                let err = Error::decode(err, &body, &CallContext::new());
                 TestCaseError::fail(format!(
                     "a valid {spec_name} does not decode into {}: {err}",
                     component.rust_name
@@ -160,7 +158,6 @@ fn broken_values_fail_to_decode_naming_the_field_path() {
                     String::from_utf8_lossy(&body)
                 )));
             };
-            let err = Error::decode(err, &body, &CallContext::new());
             prop_assert_eq!(err.kind(), ErrorKind::Decode);
             let named = err.decode_path().unwrap_or_default().to_owned();
             let prefix = strategy::render_path(&site.expected_prefix());
@@ -263,7 +260,6 @@ fn values_a_newer_server_sends_decode_and_round_trip() {
             }
             let body = serde_json::to_vec(&value).expect("JSON encodes");
             let decoded = (component.round_trip)(&body).map_err(|err| {
-                let err = Error::decode(err, &body, &CallContext::new());
                 TestCaseError::fail(format!(
                     "{spec_name} grown with {applied:?} does not decode into {}: {err}\n  {}",
                     component.rust_name,

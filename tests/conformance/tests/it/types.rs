@@ -12,8 +12,10 @@ use serde_json::Value;
 pub(crate) struct Component {
     /// The Rust type name, e.g. `HttpValidationError`.
     pub(crate) rust_name: &'static str,
-    /// Decodes a JSON body into the type and encodes the value again.
-    pub(crate) round_trip: fn(&[u8]) -> Result<Value, serde_json::Error>,
+    /// Decodes a JSON body into the type and encodes the value again; a
+    /// body that does not decode is the client's error for it
+    /// ([`linkt_error::Error::decode_as`], as `support::json` makes it).
+    pub(crate) round_trip: fn(&[u8]) -> Result<Value, linkt_error::Error>,
     /// The type's JSON schema as `schemars` derives it; `None` when the
     /// type does not implement `schemars::JsonSchema`.
     pub(crate) schema: fn() -> Option<schemars::schema::RootSchema>,
@@ -25,8 +27,10 @@ impl std::fmt::Debug for Component {
     }
 }
 
-fn round_trip<T: DeserializeOwned + Serialize>(body: &[u8]) -> Result<Value, serde_json::Error> {
-    let value: T = serde_json::from_slice(body)?;
+fn round_trip<T: DeserializeOwned + Serialize>(body: &[u8]) -> Result<Value, linkt_error::Error> {
+    let value: T = serde_json::from_slice(body).map_err(|err| {
+        linkt_error::Error::decode_as::<T>(err, body, &linkt_error::CallContext::new())
+    })?;
     Ok(serde_json::to_value(&value).expect("a decoded value encodes"))
 }
 
