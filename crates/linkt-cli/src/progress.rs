@@ -1,62 +1,74 @@
-//! Showing a run's progress on stderr: a bar redrawn in place on a terminal,
-//! one plain line per change otherwise (logs, pipes, tests).
+//! Showing a run's progress on stderr: an `indicatif` bar redrawn in place
+//! on a terminal, one plain line per change otherwise (logs, pipes, tests).
 
 use std::io::{IsTerminal as _, Write as _};
 use std::time::Duration;
 
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use linkt::{Progress, RunStatus};
 
-/// Width of the bar, in cells.
-const BAR_WIDTH: usize = 24;
+/// The bar's layout: status, a 24-cell bar, then the run's clock and counts.
+const BAR_TEMPLATE: &str = "{prefix:<9} [{bar:24}] {msg}";
 
-/// Draws [`Progress`] reports of one run.
+/// Shows [`Progress`] reports of one run.
 #[derive(Debug)]
 pub(crate) struct RunProgress {
-    terminal: bool,
-    drawn: bool,
+    /// The bar on stderr when it is a terminal; `None` for plain lines.
+    bar: Option<ProgressBar>,
 }
 
 impl RunProgress {
     /// A display for stderr: a bar if stderr is a terminal, lines otherwise.
     pub(crate) fn stderr() -> Self {
-        Self {
-            terminal: std::io::stderr().is_terminal(),
-            drawn: false,
-        }
+        let bar = std::io::stderr()
+            .is_terminal()
+            .then(|| ProgressStyle::with_template(BAR_TEMPLATE).ok())
+            .flatten()
+            .map(|style| {
+                ProgressBar::with_draw_target(Some(0), ProgressDrawTarget::stderr())
+                    .with_style(style.progress_chars("#-"))
+            });
+        Self { bar }
     }
 
     /// Shows a report.
     pub(crate) fn update(&mut self, progress: &Progress) {
-        let mut err = std::io::stderr().lock();
-        if self.terminal {
-            // Return to the line start, clear it, redraw.
-            let _ = write!(err, "\r\x1b[2K{}", bar_line(progress));
-            let _ = err.flush();
-            self.drawn = true;
-        } else {
-            let _ = writeln!(err, "{}", plain_line(progress));
+        match &self.bar {
+            Some(bar) => {
+                let (done, total) = position(progress);
+                bar.set_length(total);
+                bar.set_position(done);
+                bar.set_prefix(progress.status.as_str().to_owned());
+                bar.set_message(
+                    format!("{}  {}", clock(progress.elapsed), counts(progress))
+                        .trim_end()
+                        .to_owned(),
+                );
+            }
+            None => {
+                let _ = writeln!(std::io::stderr().lock(), "{}", plain_line(progress));
+            }
         }
     }
 
-    /// Ends the display (moves past the bar).
+    /// Ends the display, leaving the bar's last state on screen.
     pub(crate) fn finish(&mut self) {
-        if self.drawn {
-            let _ = writeln!(std::io::stderr());
-            self.drawn = false;
+        if let Some(bar) = self.bar.take() {
+            bar.abandon();
         }
     }
 }
 
-/// How far the run is, from 0 to 1, if that can be told.
-fn fraction(progress: &Progress) -> Option<f64> {
+/// How far the run is, as (done, out of), when that can be told; (0, 1)
+/// otherwise.
+fn position(progress: &Progress) -> (u64, u64) {
     match progress.status {
-        RunStatus::Completed => Some(1.0),
-        RunStatus::Scheduled | RunStatus::Pending => Some(0.0),
-        _ => {
-            let queue = progress.queue?;
-            let total = queue.total();
-            (total > 0).then(|| (queue.completed + queue.discarded) as f64 / total as f64)
-        }
+        RunStatus::Completed => (1, 1),
+        RunStatus::Scheduled | RunStatus::Pending => (0, 1),
+        _ => match progress.queue {
+            Some(queue) if queue.total() > 0 => (queue.completed + queue.discarded, queue.total()),
+            _ => (0, 1),
+        },
     }
 }
 
@@ -75,20 +87,6 @@ fn counts(progress: &Progress) -> String {
 pub(crate) fn clock(elapsed: Duration) -> String {
     let secs = elapsed.as_secs();
     format!("{}:{:02}", secs / 60, secs % 60)
-}
-
-fn bar_line(progress: &Progress) -> String {
-    let filled = fraction(progress).map_or(0, |f| (f.clamp(0.0, 1.0) * BAR_WIDTH as f64) as usize);
-    format!(
-        "{:<9} [{}{}] {}  {}",
-        progress.status.as_str(),
-        "#".repeat(filled),
-        "-".repeat(BAR_WIDTH - filled),
-        clock(progress.elapsed),
-        counts(progress)
-    )
-    .trim_end()
-    .to_owned()
 }
 
 fn plain_line(progress: &Progress) -> String {
