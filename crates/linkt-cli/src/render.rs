@@ -2,6 +2,7 @@
 //! objects as field lists. Only presentation lives here; values are never
 //! changed, only shortened for display.
 
+use comfy_table::{Table, presets};
 use serde_json::{Map, Value};
 
 /// Longest cell shown, in characters.
@@ -96,30 +97,23 @@ pub(crate) fn table(items: &[Value], columns: Option<&[&str]>) -> String {
     aligned(&header, &rows)
 }
 
-/// Rows with aligned columns; the last column is not padded.
+/// Rows under a header, in columns two spaces apart, without borders (a
+/// `comfy-table` table with no border characters); lines carry no trailing
+/// spaces.
 pub(crate) fn aligned(header: &[String], rows: &[Vec<String>]) -> String {
-    let mut widths: Vec<usize> = header.iter().map(|h| h.chars().count()).collect();
-    for row in rows {
-        for (width, cell) in widths.iter_mut().zip(row) {
-            *width = (*width).max(cell.chars().count());
-        }
+    let mut table = Table::new();
+    table
+        .load_style(presets::NOTHING)
+        .set_header(header)
+        .add_rows(rows);
+    for column in table.column_iter_mut() {
+        column.set_padding((0, 2));
     }
-    let line = |cells: &[String]| {
-        let mut out = String::new();
-        for (i, (cell, width)) in cells.iter().zip(&widths).enumerate() {
-            if i + 1 == cells.len() {
-                out.push_str(cell);
-            } else {
-                let pad = width.saturating_sub(cell.chars().count());
-                out.push_str(cell);
-                out.push_str(&" ".repeat(pad + 2));
-            }
-        }
-        out.trim_end().to_owned()
-    };
-    let mut lines = vec![line(header)];
-    lines.extend(rows.iter().map(|row| line(row)));
-    lines.join("\n")
+    table
+        .lines()
+        .map(|line| line.trim_end().to_owned())
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 fn default_columns(items: &[Value]) -> Vec<String> {
