@@ -17,7 +17,11 @@
 //! lax mode (query strings are parsed into integers and booleans, and so
 //! are numeric strings in bodies), responses strictly. Issues carry
 //! pydantic's `loc`, `msg`, `type`, `input` and `ctx`, so a 422 built from
-//! them looks like FastAPI's.
+//! them looks like FastAPI's. References and unions are read with
+//! `linkt_spec::schema` (the conformance suite's value strategies walk the
+//! same schemas with it); the checks at each schema, pydantic's choice of a
+//! union member and its `nullable` (which also counts `null` listed in an
+//! `enum`) are the validator's own.
 //!
 //! What does not belong here: what an operation *does* (see the handlers).
 
@@ -25,6 +29,7 @@ use std::collections::HashMap;
 use std::fmt;
 use std::sync::OnceLock;
 
+use linkt_spec::schema::{self, Discriminator};
 use serde_json::{Map, Value, json};
 
 /// The vendor document as published, served at `GET /openapi.json`.
@@ -370,7 +375,7 @@ impl Spec {
     }
 
     pub(crate) fn resolve<'a>(&'a self, reference: &str) -> Option<&'a Value> {
-        self.document.pointer(reference.strip_prefix('#')?)
+        schema::resolve_ref(&self.document, reference)
     }
 }
 
@@ -615,6 +620,7 @@ impl Validator<'_> {
         out: &mut Vec<Issue>,
         via_ref: bool,
     ) {
+        let whole = schema;
         let Some(schema) = schema.as_object() else {
             return;
         };
@@ -644,12 +650,8 @@ impl Validator<'_> {
                 self.validate(sub, value, loc, out, via_ref);
             }
         }
-        if let Some(variants) = schema
-            .get("oneOf")
-            .or_else(|| schema.get("anyOf"))
-            .and_then(Value::as_array)
-        {
-            self.union(schema, variants, value, loc, out);
+        if let Some(variants) = schema::alternatives(whole) {
+            self.union(Discriminator::of(whole), variants, value, loc, out);
             return;
         }
         let ty = schema
@@ -686,28 +688,19 @@ impl Validator<'_> {
 
     fn union(
         &self,
-        schema: &Map<String, Value>,
+        discriminator: Option<Discriminator<'_>>,
         variants: &[Value],
         value: &mut Value,
         loc: &mut Vec<Loc>,
         out: &mut Vec<Issue>,
     ) {
-        let discriminator = schema.get("discriminator").and_then(Value::as_object);
-        let property = discriminator
-            .and_then(|d| d.get("propertyName"))
-            .and_then(Value::as_str);
-        let mapping = discriminator
-            .and_then(|d| d.get("mapping"))
-            .and_then(Value::as_object);
         let tag_of = |variant: &Value| -> Option<String> {
-            let reference = variant.get("$ref")?.as_str()?;
-            mapping?
-                .iter()
-                .find(|(_, target)| target.as_str() == Some(reference))
-                .map(|(tag, _)| tag.clone())
+            discriminator?
+                .tag_of(variant.get("$ref")?.as_str()?)
+                .map(str::to_owned)
         };
-        if let (Some(property), Some(mapping), Some(object)) =
-            (property, mapping, value.as_object())
+        if let (Some(Discriminator { property, mapping }), Some(object)) =
+            (discriminator, value.as_object())
             && let Some(tag) = object.get(property)
         {
             let target = tag

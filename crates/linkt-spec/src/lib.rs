@@ -3,6 +3,9 @@
 //! # Modules
 //!
 //! - [`rules`]: the normalizer's rules, one documented function each;
+//! - [`schema`]: reading a normalized document's schemas (`$ref`s,
+//!   wrappers, unions), shared by the mock's validator and the
+//!   conformance suite;
 //! - the rest is re-exported here: [`load`] and [`parse`] read files and
 //!   text, [`apply_overlay`] applies an overlay, [`to_openapiv3`] parses the
 //!   result, and [`Error`] is the one error type.
@@ -15,6 +18,7 @@ mod openapi;
 mod overlay;
 mod pointer;
 pub mod rules;
+pub mod schema;
 
 use std::path::Path;
 

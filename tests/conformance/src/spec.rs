@@ -207,46 +207,7 @@ pub fn ref_name(schema: &Value) -> Option<&str> {
         .and_then(|r| r.strip_prefix("#/components/schemas/"))
 }
 
-/// Follows `$ref`s (to any local JSON pointer) until a value without one;
-/// a dangling or cyclic reference yields the last value reached.
-pub fn resolve<'a>(document: &'a Value, mut value: &'a Value) -> &'a Value {
-    for _ in 0..32 {
-        let Some(target) = value
-            .get("$ref")
-            .and_then(Value::as_str)
-            .and_then(|r| r.strip_prefix('#'))
-            .and_then(|pointer| document.pointer(pointer))
-        else {
-            return value;
-        };
-        value = target;
-    }
-    value
-}
-
-/// Unwraps the ways the normalized document wraps a schema: `$ref` and a
-/// single-element `allOf` (used to attach a description or `nullable` to a
-/// reference). Returns the schema and whether any layer was `nullable`.
-pub fn unwrap<'a>(document: &'a Value, mut schema: &'a Value) -> (&'a Value, bool) {
-    let mut nullable = false;
-    for _ in 0..32 {
-        nullable |= is_nullable(schema);
-        if schema.get("$ref").is_some() {
-            schema = resolve(document, schema);
-            continue;
-        }
-        match schema.get("allOf").and_then(Value::as_array) {
-            Some(parts) if parts.len() == 1 => schema = &parts[0],
-            _ => break,
-        }
-    }
-    (schema, nullable)
-}
-
-/// Whether a schema layer says `nullable: true` (or lists `null` in `enum`).
-pub fn is_nullable(schema: &Value) -> bool {
-    schema.get("nullable").and_then(Value::as_bool) == Some(true)
-}
+pub use linkt_spec::schema::{is_nullable, resolve, unwrap};
 
 /// Every component a schema refers to, directly or through other
 /// components, by spec name.

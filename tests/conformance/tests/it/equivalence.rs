@@ -27,6 +27,7 @@
 
 use chrono::{DateTime, SecondsFormat};
 use linkt_conformance::spec::{self, resolve};
+use linkt_spec::schema::{self, Discriminator};
 use serde_json::{Map, Value};
 
 /// `value` rewritten by the rule above for `schema`: optional nulls,
@@ -42,11 +43,7 @@ fn canonical_at(document: &Value, schema: &Value, value: &Value, depth: usize) -
     }
     let (schema, _) = spec::unwrap(document, schema);
 
-    if let Some(alternatives) = schema
-        .get("oneOf")
-        .or_else(|| schema.get("anyOf"))
-        .and_then(Value::as_array)
-    {
+    if let Some(alternatives) = schema::alternatives(schema) {
         // A discriminated union: canonicalize by the member the tag selects.
         if let Some(member) = discriminated_member(document, schema, value) {
             return canonical_at(document, member, value, depth + 1);
@@ -175,11 +172,9 @@ pub(crate) fn discriminated_member<'a>(
     schema: &'a Value,
     value: &Value,
 ) -> Option<&'a Value> {
-    let discriminator = schema.get("discriminator")?;
-    let property = discriminator.get("propertyName")?.as_str()?;
-    let tag = value.get(property)?.as_str()?;
-    let reference = discriminator.get("mapping")?.get(tag)?.as_str()?;
-    document.pointer(reference.strip_prefix('#')?)
+    let union = Discriminator::of(schema)?;
+    let tag = value.get(union.property)?.as_str()?;
+    schema::resolve_ref(document, union.target(tag)?)
 }
 
 fn fits_type(schema: &Value, value: &Value) -> bool {

@@ -21,6 +21,7 @@
 use std::fmt::Write as _;
 
 use linkt_conformance::spec::{self, is_object_id_pattern};
+use linkt_spec::schema::{self, Discriminator};
 use proptest::prelude::*;
 use proptest::strategy::Union;
 use serde_json::{Map, Value, json};
@@ -51,30 +52,14 @@ fn build(document: &Value, schema: &Value, depth: usize) -> BoxedStrategy<Value>
 }
 
 fn build_inner(document: &Value, schema: &Value, depth: usize) -> BoxedStrategy<Value> {
-    if let Some(discriminator) = schema.get("discriminator") {
-        let property = discriminator["propertyName"].as_str().unwrap_or("type");
-        let members: Vec<BoxedStrategy<Value>> = discriminator
-            .get("mapping")
-            .and_then(Value::as_object)
-            .into_iter()
-            .flatten()
-            .map(|(tag, reference)| {
-                let member = reference
-                    .as_str()
-                    .and_then(|r| r.strip_prefix('#'))
-                    .and_then(|p| document.pointer(p))
-                    .unwrap_or(&Value::Null);
-                let (member, _) = spec::unwrap(document, member);
-                object(document, member, Some((property, tag)), depth)
-            })
+    if let Some(union) = Discriminator::of(schema) {
+        let members: Vec<BoxedStrategy<Value>> = union
+            .members(document)
+            .map(|(tag, member)| object(document, member, Some((union.property, tag)), depth))
             .collect();
         return Union::new(members).boxed();
     }
-    if let Some(alternatives) = schema
-        .get("oneOf")
-        .or_else(|| schema.get("anyOf"))
-        .and_then(Value::as_array)
-    {
+    if let Some(alternatives) = schema::alternatives(schema) {
         let members: Vec<BoxedStrategy<Value>> = alternatives
             .iter()
             .map(|alt| build(document, alt, depth + 1))
@@ -395,7 +380,7 @@ fn walk(
         });
     };
 
-    if schema.get("oneOf").is_some() || schema.get("anyOf").is_some() {
+    if schema::alternatives(schema).is_some() {
         // A value no alternative accepts.
         let late_at = late_at.or(Some(path.len()));
         sites.push(Site {
@@ -673,10 +658,8 @@ fn grow_walk(
         growth,
         tag: tag.map(str::to_owned),
     };
-    if schema.get("oneOf").is_some() || schema.get("anyOf").is_some() {
-        let property = schema
-            .pointer("/discriminator/propertyName")
-            .and_then(Value::as_str);
+    if schema::alternatives(schema).is_some() {
+        let property = Discriminator::of(schema).map(|union| union.property);
         if let (Some(property), Some(member)) =
             (property, discriminated_member(document, schema, value))
         {
