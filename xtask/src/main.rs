@@ -7,6 +7,7 @@
 //! cargo xtask conformance          the conformance coverage gate
 //! cargo xtask bench [--smoke]      the client against plain reqwest
 //! cargo xtask semver [...]         the library crates' public API against the baseline
+//! cargo xtask mutants [...]        mutation testing of the hand-written crates
 //! ```
 //!
 //! Everything that turns `spec/` into Rust lives in [`codegen`]; this file only
@@ -19,6 +20,7 @@ mod bench;
 mod changes;
 mod codegen;
 mod conformance;
+mod mutants;
 mod open_types;
 mod request_path;
 mod semver;
@@ -49,6 +51,11 @@ commands:
                         the baseline revision (semver-baseline.toml unless R is given)
   semver --agreement    a spec field removal must be breaking for cargo-semver-checks and
                         for the spec change report
+  mutants [--crate NAME]... [--in-diff REV] [--jobs N]
+                        mutation testing with the pinned cargo-mutants (installed when missing)
+                        of linkt-auth, linkt-backoff, linkt-error and linkt's hand-written
+                        modules, each by its own tests; --in-diff mutates only the lines
+                        changed since REV; prints the score table (see CONTRIBUTING.md)
 ";
 
 /// `generate [--check] [--report FILE]`: the change report since `HEAD`
@@ -81,6 +88,7 @@ fn main() -> ExitCode {
         ["conformance"] => conformance::run(),
         ["bench", rest @ ..] => bench::run(rest),
         ["semver", rest @ ..] => semver::run(rest),
+        ["mutants", rest @ ..] => mutants::run(rest),
         ["help" | "--help" | "-h"] | [] => {
             eprint!("{USAGE}");
             return ExitCode::SUCCESS;
