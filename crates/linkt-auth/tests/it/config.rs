@@ -379,3 +379,104 @@ fn config_debug_shows_base_url_and_redacts_key() {
     let builder = Config::builder().api_key(key());
     assert!(!format!("{builder:?}").contains("sk-test-key"));
 }
+
+#[test]
+fn a_user_name_or_a_password_alone_in_the_url_is_refused() {
+    for url in [
+        "https://user@example.com",
+        "https://:pw@example.com",
+        "https://user:@example.com",
+    ] {
+        match build_url(url, false) {
+            Err(AuthError::UnsupportedBaseUrl { url: shown, reason }) => {
+                assert_eq!(reason, "credentials in the url are not supported", "{url}");
+                assert_eq!(shown, "https://example.com/", "{url}");
+            }
+            other => panic!("{url}: {other:?}"),
+        }
+    }
+}
+
+#[test]
+fn credentials_in_a_base_url_that_does_not_parse_are_redacted() {
+    // A space in the host: the URL does not parse, but the error still names it.
+    let err = build_url("https://user:hunter2@exa mple.com", false).unwrap_err();
+    match &err {
+        AuthError::InvalidBaseUrl { url, .. } => {
+            assert_eq!(url, "https://<redacted>@exa mple.com");
+        }
+        other => panic!("{other:?}"),
+    }
+    assert!(!err.to_string().contains("hunter2"), "{err}");
+    assert!(!format!("{err:?}").contains("hunter2"), "{err:?}");
+
+    // The same from the environment, and in the ambiguity error.
+    let err = Config::from_env_with(env(&[
+        ("LINKT_API_KEY", "sk-a"),
+        ("LINKT_BASE_URL", "https://user:hunter2@exa mple.com"),
+    ]))
+    .unwrap_err();
+    assert!(!err.to_string().contains("hunter2"), "{err}");
+    let err = Config::builder()
+        .api_key(key())
+        .environment(Environment::Staging)
+        .base_url("https://user:hunter2@exa mple.com")
+        .build()
+        .unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("base url `https://<redacted>@exa mple.com`"),
+        "{err}"
+    );
+}
+
+#[test]
+fn an_at_sign_before_the_scheme_separator_is_shown_as_given() {
+    // Not `user@host` after `scheme://`: nothing to redact, nothing lost.
+    let err = build_url("me@host ://api", false).unwrap_err();
+    match err {
+        AuthError::InvalidBaseUrl { url, .. } => assert_eq!(url, "me@host ://api"),
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn insecure_http_is_off_unless_allowed() {
+    assert!(!Config::new(key()).allows_insecure_http());
+    assert!(
+        !build_url("https://example.com", false)
+            .unwrap()
+            .allows_insecure_http()
+    );
+    assert!(
+        build_url("https://example.com", true)
+            .unwrap()
+            .allows_insecure_http()
+    );
+}
+
+#[test]
+fn builder_debug_shows_its_settings_and_only_whether_a_key_is_set() {
+    let unset = format!(
+        "{:?}",
+        Config::builder()
+            .base_url("http://127.0.0.1:9")
+            .allow_insecure_http(true)
+    );
+    assert_eq!(
+        unset,
+        "ConfigBuilder { base_url: Some(\"http://127.0.0.1:9\"), environment: None, \
+         api_key: <unset>, allow_insecure_http: true }"
+    );
+    let set = format!(
+        "{:?}",
+        Config::builder()
+            .api_key(key())
+            .environment(Environment::Staging)
+    );
+    assert_eq!(
+        set,
+        "ConfigBuilder { base_url: None, environment: Some(Staging), \
+         api_key: <redacted>, allow_insecure_http: false }"
+    );
+}
