@@ -645,3 +645,135 @@ fn default_policy_matches_its_docs() {
     assert_eq!(CUSTOM.deadline(), None);
     assert_eq!(CUSTOM.jitter(), 0.1);
 }
+
+#[test]
+fn a_policy_reports_what_it_was_set_to() {
+    const SET: RetryPolicy = RetryPolicy::new()
+        .with_deadline(Duration::from_secs(30))
+        .with_retry_non_idempotent(true)
+        .with_server_delay_jitter(0.5)
+        .with_initial_delay(Duration::from_millis(100))
+        .with_max_delay(Duration::from_secs(2))
+        .with_max_server_delay(Duration::from_secs(5));
+    assert_eq!(SET.deadline(), Some(s(30)));
+    assert!(SET.retry_non_idempotent());
+    assert_eq!(SET.server_delay_jitter(), 0.5);
+    assert_eq!(SET.initial_delay(), ms(100));
+    assert_eq!(SET.max_delay(), s(2));
+    assert_eq!(SET.max_server_delay(), s(5));
+    assert_eq!(RetryPolicy::new().server_delay_jitter(), 0.1);
+    assert_eq!(SET.with_server_delay_jitter(3.0).server_delay_jitter(), 1.0);
+    assert_eq!(
+        SET.with_server_delay_jitter(-1.0).server_delay_jitter(),
+        0.0
+    );
+}
+
+#[test]
+fn a_post_is_retried_after_a_500_only_when_the_policy_opts_in() {
+    let map = headers(&[]);
+    let outcome = Outcome::Response {
+        status: StatusCode::INTERNAL_SERVER_ERROR,
+        headers: &map,
+    };
+    let decide = |policy: RetryPolicy| {
+        policy.decide(
+            &M::POST,
+            &outcome,
+            0,
+            Duration::ZERO,
+            py_now(),
+            &mut FixedJitter(0.0),
+        )
+    };
+    let opted_in = decide(RetryPolicy::new().with_retry_non_idempotent(true));
+    assert!(opted_in.is_retry(), "{opted_in:?}");
+    let default = decide(RetryPolicy::new());
+    assert!(!default.is_retry(), "{default:?}");
+}
+
+#[test]
+fn a_stop_says_whether_the_outcome_was_retryable() {
+    let status = RetryReason::Status(StatusCode::SERVICE_UNAVAILABLE);
+    let retryable = [
+        StopReason::MethodNotSafe {
+            method: M::POST,
+            after: status,
+        },
+        StopReason::AttemptsExhausted {
+            attempts: 3,
+            last: status,
+        },
+        StopReason::ServerDelayAboveCap {
+            delay: s(120),
+            cap: s(60),
+        },
+        StopReason::Deadline {
+            delay: s(4),
+            elapsed: s(7),
+            deadline: s(10),
+        },
+    ];
+    for reason in &retryable {
+        assert!(reason.was_retryable(), "{reason}");
+        assert!(!reason.is_success(), "{reason}");
+    }
+    let final_ = [
+        StopReason::Success(StatusCode::OK),
+        StopReason::NotRetryable(StatusCode::NOT_FOUND),
+        StopReason::ServerSaidNoRetry(StatusCode::SERVICE_UNAVAILABLE),
+        StopReason::TransportNotRetryable(Other),
+    ];
+    for reason in &final_ {
+        assert!(!reason.was_retryable(), "{reason}");
+    }
+    assert!(StopReason::Success(StatusCode::NO_CONTENT).is_success());
+}
+
+#[test]
+fn a_retry_reason_names_the_status_it_came_from() {
+    assert_eq!(
+        RetryReason::Status(StatusCode::TOO_MANY_REQUESTS).status(),
+        Some(StatusCode::TOO_MANY_REQUESTS)
+    );
+    assert_eq!(
+        RetryReason::ServerSaidRetry(StatusCode::BAD_REQUEST).status(),
+        Some(StatusCode::BAD_REQUEST)
+    );
+    for failure in [Connect, ConnectionLost, Timeout] {
+        assert_eq!(RetryReason::Transport(failure).status(), None);
+    }
+}
+
+#[test]
+fn a_decision_says_whether_to_retry() {
+    assert!(
+        Decision::Retry {
+            delay: ms(500),
+            reason: RetryReason::Transport(Connect),
+        }
+        .is_retry()
+    );
+    assert!(
+        !Decision::Stop {
+            reason: StopReason::Success(StatusCode::OK),
+            server_delay: None,
+        }
+        .is_retry()
+    );
+}
+
+#[test]
+fn a_classification_says_whether_the_outcome_is_worth_repeating() {
+    let none = headers(&[]);
+    let response = |status: u16| Outcome::Response {
+        status: StatusCode::from_u16(status).expect("a status code"),
+        headers: &none,
+    };
+    for transient in [response(503), response(429), Outcome::Transport(Connect)] {
+        assert!(transient.classify().is_transient(), "{transient:?}");
+    }
+    for final_ in [response(200), response(404), Outcome::Transport(Other)] {
+        assert!(!final_.classify().is_transient(), "{final_:?}");
+    }
+}

@@ -182,3 +182,143 @@ fn clones_share_state_across_threads() {
     assert_eq!(waits.iter().filter(|w| w.is_zero()).count(), 60);
     assert_eq!(waits.iter().filter(|w| **w == s(60)).count(), 20);
 }
+
+#[test]
+fn a_refusal_reports_the_quota_with_the_longest_wait() {
+    let t0 = Instant::now();
+    // Both quotas used up: the day's slot is further away, so it is the one
+    // reported, whichever window is checked first.
+    let both = RateLimiter::new(Plan::Custom {
+        per_minute: 1,
+        per_day: 1,
+    })
+    .with_max_wait(s(10));
+    assert_eq!(both.try_reserve(t0), Ok(Duration::ZERO));
+    let refusal = both.try_reserve(t0).expect_err("both quotas used up");
+    assert_eq!(
+        (
+            refusal.window,
+            refusal.limit,
+            refusal.wait,
+            refusal.max_wait
+        ),
+        (Window::Day, 1, s(86_400), s(10))
+    );
+
+    // Only the minute used up beyond the cap: the minute is reported.
+    let minute = RateLimiter::new(Plan::Custom {
+        per_minute: 1,
+        per_day: 100,
+    })
+    .with_max_wait(s(10));
+    assert_eq!(minute.try_reserve(t0), Ok(Duration::ZERO));
+    let refusal = minute.try_reserve(t0).expect_err("minute used up");
+    assert_eq!(
+        (refusal.window, refusal.limit, refusal.wait),
+        (Window::Minute, 1, s(60))
+    );
+    assert_eq!(
+        refusal.to_string(),
+        "per-minute limit of 1 requests reached: next slot in 60s, beyond the 10s wait cap"
+    );
+}
+
+#[test]
+fn a_wait_of_exactly_the_cap_is_waited_for() {
+    let limiter = RateLimiter::new(Plan::Custom {
+        per_minute: 1,
+        per_day: 0,
+    });
+    let t0 = Instant::now();
+    assert_eq!(limiter.try_reserve(t0), Ok(Duration::ZERO));
+    assert_eq!(limiter.try_reserve(t0), Ok(s(60)));
+    // The window frees exactly a minute after each send.
+    assert_eq!(limiter.try_reserve(t0 + s(120)), Ok(Duration::ZERO));
+}
+
+#[test]
+fn windows_have_their_length_and_a_name() {
+    assert_eq!(Window::Minute.length(), s(60));
+    assert_eq!(Window::Day.length(), s(86_400));
+    assert_eq!(Window::Minute.to_string(), "per-minute");
+    assert_eq!(Window::Day.to_string(), "daily");
+}
+
+#[test]
+fn sends_that_left_the_window_do_not_blur_the_recent_ones() {
+    // Over a thousand sends that have all left the minute window, then a
+    // burst a millisecond apart: the burst's waits are exact, as if the old
+    // sends had never been made.
+    let limiter = RateLimiter::new(Plan::Custom {
+        per_minute: 100,
+        per_day: 0,
+    });
+    let t0 = Instant::now();
+    for i in 0..1_100 {
+        assert_eq!(limiter.try_reserve(t0 + s(i)), Ok(Duration::ZERO));
+    }
+    let burst = t0 + s(1_200);
+    let ms = Duration::from_millis;
+    for j in 0..100 {
+        assert_eq!(limiter.try_reserve(burst + ms(j)), Ok(Duration::ZERO));
+    }
+    // The 101st waits until the burst's first send is a minute old.
+    assert_eq!(limiter.try_reserve(burst + ms(100)), Ok(s(60) - ms(100)));
+}
+
+#[test]
+fn a_wait_of_exactly_what_is_left_of_the_deadline_is_granted() {
+    let per_minute_one = Plan::Custom {
+        per_minute: 1,
+        per_day: 0,
+    };
+    let t0 = Instant::now();
+    // Within the cap: the slot a minute away is waited for.
+    let limiter = RateLimiter::new(per_minute_one);
+    assert_eq!(limiter.reserve_within(t0, None).ok(), Some(Duration::ZERO));
+    assert_eq!(limiter.reserve_within(t0, Some(s(60))).ok(), Some(s(60)));
+
+    // Beyond the cap but not past the deadline: sent at once for the server
+    // to answer.
+    let impatient = RateLimiter::new(per_minute_one).with_max_wait(s(10));
+    assert_eq!(
+        impatient.reserve_within(t0, None).ok(),
+        Some(Duration::ZERO)
+    );
+    assert_eq!(
+        impatient.reserve_within(t0, Some(s(60))).ok(),
+        Some(Duration::ZERO)
+    );
+    // A second less left, and both are refused.
+    let limiter = RateLimiter::new(per_minute_one);
+    assert_eq!(limiter.reserve(t0), Duration::ZERO);
+    assert!(limiter.reserve_within(t0, Some(s(59))).is_err());
+    let impatient = RateLimiter::new(per_minute_one).with_max_wait(s(10));
+    assert_eq!(impatient.reserve(t0), Duration::ZERO);
+    assert!(impatient.reserve_within(t0, Some(s(59))).is_err());
+}
+
+#[test]
+fn a_server_reset_of_exactly_the_cap_is_honoured() {
+    let limiter = RateLimiter::new(Plan::Pro);
+    let t0 = Instant::now();
+    limiter.observe(&RateLimit::new().with_remaining(0).with_reset(s(60)), t0);
+    assert_eq!(limiter.reserve(t0), s(60));
+}
+
+#[test]
+fn a_refusal_for_the_deadline_says_how_long_the_wait_was() {
+    use linkt_backoff::ReserveError;
+    let limiter = RateLimiter::new(Plan::Custom {
+        per_minute: 1,
+        per_day: 0,
+    });
+    let t0 = Instant::now();
+    assert_eq!(limiter.reserve(t0), Duration::ZERO);
+    let refused = limiter
+        .reserve_within(t0 + s(15), Some(s(5)))
+        .expect_err("45 s is past a 5 s deadline");
+    assert_eq!(refused.wait(), Some(s(45)));
+    let unavailable = ReserveError::Unavailable("redis is down".into());
+    assert_eq!(unavailable.wait(), None);
+}

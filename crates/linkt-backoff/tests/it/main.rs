@@ -5,6 +5,7 @@
 //! instants.
 
 mod decision;
+mod jitter;
 mod limiter;
 mod props;
 mod rate_limit;

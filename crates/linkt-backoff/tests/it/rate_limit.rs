@@ -223,3 +223,85 @@ fn garbage_parameters_leave_fields_empty() {
         Some((None, None, None, None))
     );
 }
+
+#[test]
+fn the_policy_named_by_the_rate_limit_header_gives_limit_and_window() {
+    let rl = parse(&[
+        ("RateLimit", "\"hourly\";r=5;t=2"),
+        (
+            "RateLimit-Policy",
+            "\"burst\";q=10;w=1, \"hourly\";q=100;w=3600",
+        ),
+    ])
+    .expect("rate limit");
+    assert_eq!(rl.policy.as_deref(), Some("hourly"));
+    assert_eq!((rl.limit, rl.window), (Some(100), Some(s(3600))));
+}
+
+#[test]
+fn a_bare_policy_is_chosen_by_the_limit_else_the_first() {
+    let rl = parse(&[
+        ("RateLimit-Limit", "100"),
+        ("RateLimit-Policy", "10;w=1, 100;w=60"),
+    ])
+    .expect("rate limit");
+    assert_eq!((rl.limit, rl.window), (Some(100), Some(s(60))));
+
+    let rl = parse(&[
+        ("RateLimit-Limit", "5"),
+        ("RateLimit-Policy", "10;w=1, 100;w=60"),
+    ])
+    .expect("rate limit");
+    assert_eq!((rl.limit, rl.window), (Some(5), Some(s(1))));
+}
+
+#[test]
+fn among_policies_with_nothing_left_the_longest_wait_is_reported() {
+    for value in [
+        "\"a\";r=0;t=5, \"b\";r=0;t=30",
+        "\"b\";r=0;t=30, \"a\";r=0;t=5",
+    ] {
+        let rl = parse(&[("RateLimit", value)]).expect("rate limit");
+        assert_eq!(rl.policy.as_deref(), Some("b"), "{value}");
+        assert_eq!(rl.reset, Some(s(30)), "{value}");
+        assert!(rl.is_exhausted());
+    }
+}
+
+#[test]
+fn a_reset_of_zero_is_now() {
+    let rl =
+        parse(&[("X-RateLimit-Remaining", "0"), ("X-RateLimit-Reset", "0")]).expect("rate limit");
+    assert_eq!(rl.reset, Some(Duration::ZERO));
+    assert!(rl.is_exhausted());
+    let rl = parse(&[("RateLimit", "\"default\";r=0;t=0")]).expect("rate limit");
+    assert_eq!(rl.reset, Some(Duration::ZERO));
+    let rl = parse(&[("RateLimit", "limit=10, remaining=0, reset=0")]).expect("rate limit");
+    assert_eq!(rl.reset, Some(Duration::ZERO));
+}
+
+#[test]
+fn requests_left_is_not_exhausted() {
+    assert!(!RateLimit::new().with_remaining(1).is_exhausted());
+    assert!(!RateLimit::new().is_exhausted());
+    assert!(RateLimit::new().with_remaining(0).is_exhausted());
+}
+
+#[test]
+fn the_dictionary_limit_is_the_one_the_server_sent() {
+    let rl = parse(&[("RateLimit", "limit=50, remaining=5, reset=3")]).expect("rate limit");
+    assert_eq!(
+        rl,
+        RateLimit::new()
+            .with_limit(50)
+            .with_remaining(5)
+            .with_reset(s(3))
+    );
+    // A policy with another quota does not replace it.
+    let rl = parse(&[
+        ("RateLimit", "limit=50, remaining=5, reset=3"),
+        ("RateLimit-Policy", "100;w=60"),
+    ])
+    .expect("rate limit");
+    assert_eq!(rl.limit, Some(50));
+}
