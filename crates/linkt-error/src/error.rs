@@ -322,7 +322,8 @@ impl Error {
     }
 
     /// Maps a `reqwest` failure by its predicates: timeout →
-    /// [`ErrorKind::Timeout`]; connect, send or body-read failure →
+    /// [`ErrorKind::Timeout`]; connect, send or body-read failure (also when
+    /// reqwest reports a body that broke off as a decode error) →
     /// [`ErrorKind::Connection`]; builder → [`ErrorKind::InvalidRequest`];
     /// decode → [`ErrorKind::Decode`]; a status error → the status's kind;
     /// a redirect failure → [`ErrorKind::UnexpectedStatus`]. The
@@ -334,6 +335,8 @@ impl Error {
             ErrorKind::Connection
         } else if error.is_builder() {
             ErrorKind::InvalidRequest
+        } else if retry::body_broke_off(&error) {
+            ErrorKind::Connection
         } else if error.is_decode() {
             ErrorKind::Decode
         } else if error.is_redirect() {

@@ -55,8 +55,9 @@ pub(crate) fn transport_is_retryable(failure: TransportFailure) -> bool {
 /// matching messages. Then, in the order documented on [`TransportFailure`]:
 /// `is_connect()` is [`Connect`](TransportFailure::Connect), `is_timeout()`
 /// [`Timeout`](TransportFailure::Timeout), `is_request()` or `is_body()`
-/// [`ConnectionLost`](TransportFailure::ConnectionLost), anything else
-/// [`Other`](TransportFailure::Other).
+/// (also when reqwest wraps the body error in a decode error, as it does for
+/// a body read that broke off) [`ConnectionLost`](TransportFailure::ConnectionLost),
+/// anything else [`Other`](TransportFailure::Other).
 pub fn transport_failure(error: &reqwest::Error) -> TransportFailure {
     if cannot_change(error) {
         TransportFailure::Other
@@ -64,11 +65,21 @@ pub fn transport_failure(error: &reqwest::Error) -> TransportFailure {
         TransportFailure::Connect
     } else if error.is_timeout() {
         TransportFailure::Timeout
-    } else if error.is_request() || error.is_body() {
+    } else if error.is_request() || body_broke_off(error) {
         TransportFailure::ConnectionLost
     } else {
         TransportFailure::Other
     }
+}
+
+/// Whether `error` is a body that broke off while it was read: `is_body()`,
+/// or a decode error whose source is one (how reqwest reports a body read
+/// with `chunk()`, `bytes()` or `json()` that the connection cut short).
+pub(crate) fn body_broke_off(error: &reqwest::Error) -> bool {
+    error.is_body()
+        || std::error::Error::source(error)
+            .and_then(|source| source.downcast_ref::<reqwest::Error>())
+            .is_some_and(reqwest::Error::is_body)
 }
 
 /// Whether `error`'s source chain holds a TLS failure or a response head

@@ -469,3 +469,85 @@ fn error_is_send_sync_static() {
     assert_bounds::<Error>();
     assert_eq!(std::mem::size_of::<Error>(), std::mem::size_of::<usize>());
 }
+
+#[test]
+fn an_error_field_is_the_code_only_when_it_looks_like_one() {
+    for (body, code, message) in [
+        (
+            r#"{"error": "Something went wrong."}"#,
+            None,
+            "Something went wrong.",
+        ),
+        (r#"{"error": "Rate_Limit"}"#, None, "Rate_Limit"),
+        (r#"{"error": "quota exceeded"}"#, None, "quota exceeded"),
+        (
+            r#"{"error": "quota-exceeded.v2_1"}"#,
+            Some("quota-exceeded.v2_1"),
+            "quota-exceeded.v2_1",
+        ),
+        (r#"{"error": ""}"#, None, ""),
+        // A blank `code` does not hide a usable `error`; a `code` is trimmed.
+        (
+            r#"{"code": "  ", "error": "not_ready"}"#,
+            Some("not_ready"),
+            "not_ready",
+        ),
+        (
+            r#"{"code": " bad_filter ", "message": "Bad filter"}"#,
+            Some("bad_filter"),
+            "Bad filter",
+        ),
+    ] {
+        let err = Error::from_response(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            &headers(&[]),
+            body.as_bytes(),
+            &CallContext::new(),
+        );
+        assert_eq!(err.code(), code, "{body}");
+        assert_eq!(err.message(), message, "{body}");
+    }
+    // Over 64 characters is a sentence, however it is spelt.
+    let long = "a".repeat(65);
+    let body = format!(r#"{{"error": "{long}"}}"#);
+    let err = Error::from_response(
+        StatusCode::BAD_REQUEST,
+        &headers(&[]),
+        body.as_bytes(),
+        &CallContext::new(),
+    );
+    assert_eq!(err.code(), None);
+    let exactly = "a".repeat(64);
+    let body = format!(r#"{{"error": "{exactly}"}}"#);
+    let err = Error::from_response(
+        StatusCode::BAD_REQUEST,
+        &headers(&[]),
+        body.as_bytes(),
+        &CallContext::new(),
+    );
+    assert_eq!(err.code(), Some(exactly.as_str()));
+}
+
+#[test]
+fn an_error_response_keeps_its_headers() {
+    let sent = headers(&[("x-request-id", "req_9"), ("x-custom", "kept")]);
+    let err = Error::from_response(
+        StatusCode::SERVICE_UNAVAILABLE,
+        &sent,
+        b"",
+        &CallContext::new(),
+    );
+    assert_eq!(err.headers(), Some(&sent));
+    assert_eq!(
+        err.headers()
+            .and_then(|h| h.get("x-custom"))
+            .map(|v| v.as_bytes()),
+        Some(&b"kept"[..])
+    );
+    // Errors without a response have none.
+    assert_eq!(
+        Error::invalid_request("bad", &CallContext::new()).headers(),
+        None
+    );
+    assert_eq!(Error::configuration("bad").headers(), None);
+}

@@ -100,3 +100,102 @@ async fn status_error_maps_to_its_kind() {
     assert_eq!(err.status(), Some(http::StatusCode::BAD_GATEWAY));
     assert!(err.is_retryable());
 }
+
+/// A server on 127.0.0.1 that reads one request head, writes `reply` and
+/// closes the connection.
+async fn answer_once_with(reply: &'static [u8]) -> std::net::SocketAddr {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        let (mut socket, _) = listener.accept().await.unwrap();
+        let mut head = Vec::new();
+        let mut buf = [0u8; 1024];
+        while !head.windows(4).any(|w| w == b"\r\n\r\n") {
+            match socket.read(&mut buf).await {
+                Ok(0) | Err(_) => return,
+                Ok(n) => head.extend_from_slice(&buf[..n]),
+            }
+        }
+        let _ = socket.write_all(reply).await;
+        let _ = socket.shutdown().await;
+    });
+    addr
+}
+
+#[tokio::test]
+async fn a_connection_closed_before_any_response_is_retryable() {
+    let addr = answer_once_with(b"").await;
+    let error = client(Duration::from_secs(5))
+        .get(format!("http://{addr}/v1/icp"))
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(
+        linkt_error::transport_failure(&error),
+        linkt_backoff::TransportFailure::ConnectionLost
+    );
+    let err = Error::from_transport(error, &CallContext::new());
+    assert_eq!(err.kind(), ErrorKind::Connection);
+    assert_eq!(err.status(), None);
+    assert!(err.is_retryable());
+}
+
+#[tokio::test]
+async fn a_body_that_breaks_off_is_retryable() {
+    let addr = answer_once_with(b"HTTP/1.1 200 OK\r\ncontent-length: 100\r\n\r\n{\"icps\"").await;
+    let mut response = client(Duration::from_secs(5))
+        .get(format!("http://{addr}/v1/icp"))
+        .send()
+        .await
+        .unwrap();
+    // Read chunk by chunk, as the client reads a body within its limit.
+    let error = loop {
+        match response.chunk().await {
+            Ok(Some(_)) => {}
+            Ok(None) => panic!("the body ended without an error"),
+            Err(error) => break error,
+        }
+    };
+    assert_eq!(
+        linkt_error::transport_failure(&error),
+        linkt_backoff::TransportFailure::ConnectionLost
+    );
+    // A lost connection, never a decode error.
+    let err = Error::from_transport(error, &CallContext::new());
+    assert_eq!(err.kind(), ErrorKind::Connection);
+    assert!(err.is_retryable());
+}
+
+#[tokio::test]
+async fn a_response_head_that_does_not_parse_is_not_retried() {
+    let addr = answer_once_with(b"HTTP/1.1 OK-ish\r\n\x01\x02\r\n\r\n").await;
+    let error = client(Duration::from_secs(5))
+        .get(format!("http://{addr}/v1/icp"))
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(
+        linkt_error::transport_failure(&error),
+        linkt_backoff::TransportFailure::Other
+    );
+    assert!(!Error::from_transport(error, &CallContext::new()).is_retryable());
+}
+
+#[tokio::test]
+async fn a_404_status_error_has_its_status_and_is_not_retryable() {
+    // Both a status and a transport failure: the status decides.
+    let response = reqwest::Response::from(
+        http::Response::builder()
+            .status(404)
+            .body(String::new())
+            .unwrap(),
+    );
+    let error = response.error_for_status().unwrap_err();
+    let err = Error::from_transport(error, &CallContext::new());
+    assert_eq!(err.kind(), ErrorKind::NotFound);
+    assert_eq!(err.status(), Some(http::StatusCode::NOT_FOUND));
+    assert_eq!(err.headers(), None);
+    assert!(!err.is_retryable());
+    assert_eq!(err.to_string().split(':').next(), Some("404 not found"));
+}
