@@ -51,7 +51,7 @@ commands:
                         the baseline revision (semver-baseline.toml unless R is given)
   semver --agreement    a spec field removal must be breaking for cargo-semver-checks and
                         for the spec change report
-  mutants [--crate NAME]... [--in-diff REV] [--jobs N]
+  mutants [--crate NAME]... [--in-diff REV] [--file GLOB]... [--jobs N]
                         mutation testing with the pinned cargo-mutants (installed when missing)
                         of linkt-auth, linkt-backoff, linkt-error and linkt's hand-written
                         modules, each by its own tests; --in-diff mutates only the lines

@@ -9,6 +9,8 @@
 //! * `--in-diff REV` mutates only the lines changed since the merge base of
 //!   `REV` and `HEAD` (the working tree included): the check a change to
 //!   these crates runs before it lands.
+//! * `--file GLOB` (repeatable) mutates only the matching files of the
+//!   crates, to re-check a few files after adding tests.
 //! * `cargo xtask mutants --tool-version` prints the pinned version.
 //!
 //! At the end it prints a table per crate (caught, missed, timeouts,
@@ -68,6 +70,7 @@ pub(crate) fn run(args: &[&str]) -> Result<()> {
     let mut options = Options {
         crates: Vec::new(),
         in_diff: None,
+        files: Vec::new(),
         jobs: 1,
     };
     let mut rest = args.iter();
@@ -87,6 +90,10 @@ pub(crate) fn run(args: &[&str]) -> Result<()> {
                 }
                 rest.next();
             }
+            ("--file", Some(&glob)) => {
+                options.files.push(glob);
+                rest.next();
+            }
             ("--in-diff", Some(&rev)) => {
                 options.in_diff = Some(rev);
                 rest.next();
@@ -101,8 +108,8 @@ pub(crate) fn run(args: &[&str]) -> Result<()> {
             }
             _ => bail!(
                 "unrecognized arguments to `mutants`: {}\n\
-                 usage: cargo xtask mutants [--crate NAME]... [--in-diff REV] [--jobs N] \
-                 | --tool-version",
+                 usage: cargo xtask mutants [--crate NAME]... [--in-diff REV] [--file GLOB]... \
+                 [--jobs N] | --tool-version",
                 args.join(" ")
             ),
         }
@@ -116,6 +123,8 @@ pub(crate) fn run(args: &[&str]) -> Result<()> {
 struct Options<'a> {
     crates: Vec<&'a str>,
     in_diff: Option<&'a str>,
+    /// Only these files (globs), when given.
+    files: Vec<&'a str>,
     jobs: u32,
 }
 
@@ -168,7 +177,7 @@ fn mutate(options: &Options<'_>) -> Result<()> {
             fs::remove_dir_all(&previous)
                 .with_context(|| format!("removing {}", previous.display()))?;
         }
-        let mut cmd = cargo_mutants(&root, &out_root, name, &output, options.jobs);
+        let mut cmd = cargo_mutants(&root, &out_root, name, &output, options);
         if let Some(diff) = &diff {
             cmd.arg("--in-diff").arg(diff);
         }
@@ -183,10 +192,10 @@ fn mutate(options: &Options<'_>) -> Result<()> {
                 .with_context(|| format!("reading {}", outcomes.display()))?;
             read_outcomes(&text).with_context(|| format!("in {}", outcomes.display()))?
         } else {
-            // cargo-mutants writes no report when the diff touches none of
-            // the crate's mutants.
+            // cargo-mutants writes no report when the diff (or the files
+            // named) holds none of the crate's mutants.
             ensure!(
-                diff.is_some(),
+                diff.is_some() || !options.files.is_empty(),
                 "cargo-mutants wrote no {}",
                 outcomes.display()
             );
@@ -228,8 +237,14 @@ fn mutate(options: &Options<'_>) -> Result<()> {
 }
 
 /// `cargo mutants` for one crate: its own tests, the `linkt` crate limited to
-/// its hand-written modules, the report in `output`.
-fn cargo_mutants(root: &Path, out_root: &Path, name: &str, output: &Path, jobs: u32) -> Command {
+/// its hand-written modules (or the files asked for), the report in `output`.
+fn cargo_mutants(
+    root: &Path,
+    out_root: &Path,
+    name: &str,
+    output: &Path,
+    options: &Options<'_>,
+) -> Command {
     let mut cmd = cargo();
     cmd.current_dir(root)
         .arg("mutants")
@@ -238,12 +253,17 @@ fn cargo_mutants(root: &Path, out_root: &Path, name: &str, output: &Path, jobs: 
         .arg("--output")
         .arg(output)
         .arg("--jobs")
-        .arg(jobs.to_string())
+        .arg(options.jobs.to_string())
         .arg("--no-shuffle")
         // Every scratch copy builds in one directory, so dependencies are
         // compiled once for all crates and runs.
         .env("CARGO_TARGET_DIR", out_root.join("build"));
-    if name == "linkt" {
+    if !options.files.is_empty() {
+        // `generated.rs` stays excluded by `.cargo/mutants.toml` whatever is asked.
+        for glob in &options.files {
+            cmd.arg("--file").arg(glob);
+        }
+    } else if name == "linkt" {
         for module in LINKT_MODULES {
             cmd.arg("--file").arg(format!("crates/linkt/src/{module}"));
         }
