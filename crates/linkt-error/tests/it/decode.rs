@@ -260,3 +260,29 @@ fn a_missing_field_still_names_the_object() {
         ".last"
     );
 }
+
+#[test]
+fn a_path_is_at_most_128_levels_deep_whatever_the_error_says() {
+    // serde_json itself stops at 128 levels.
+    let body = format!("{}{}", "[".repeat(200), "]".repeat(200));
+    assert_eq!(
+        decode_path_of::<serde_json::Value>(&body),
+        "[0]".repeat(128)
+    );
+    // An error whose position lies deeper (here, from another document)
+    // still gets a bounded path, marked where levels were left out.
+    let err = serde_json::from_str::<serde_json::Value>(&format!("{}x", " ".repeat(250)))
+        .expect_err("not JSON");
+    let deep = "[".repeat(300);
+    let err = Error::decode(err, deep.as_bytes(), &CallContext::new());
+    assert_eq!(
+        err.decode_path(),
+        Some(format!("{}…", "[0]".repeat(128)).as_str())
+    );
+    // Closing the levels left out comes first: 200 opened, 100 closed.
+    let err = serde_json::from_str::<serde_json::Value>(&format!("{}x", " ".repeat(300)))
+        .expect_err("not JSON");
+    let deep = format!("{}{}", "[".repeat(200), "]".repeat(100));
+    let err = Error::decode(err, deep.as_bytes(), &CallContext::new());
+    assert_eq!(err.decode_path(), Some("[0]".repeat(100).as_str()));
+}

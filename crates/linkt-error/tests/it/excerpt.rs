@@ -81,3 +81,54 @@ fn invalid_utf8_is_replaced() {
     );
     assert_eq!(err.body_excerpt(), Some("bad \u{fffd}\u{fffd} body"));
 }
+
+#[test]
+fn a_body_of_exactly_the_limit_is_kept_whole() {
+    let body = "a".repeat(BODY_EXCERPT_LIMIT);
+    let err = Error::from_response(
+        StatusCode::BAD_GATEWAY,
+        &headers(&[]),
+        body.as_bytes(),
+        &CallContext::new(),
+    );
+    assert_eq!(err.body_excerpt(), Some(body.as_str()));
+}
+
+#[test]
+fn a_message_of_exactly_the_limit_is_kept_whole_and_a_longer_one_cut_to_it() {
+    let message = |text: &str| {
+        let body = serde_json::json!({ "detail": text }).to_string();
+        Error::from_response(
+            StatusCode::BAD_REQUEST,
+            &headers(&[]),
+            body.as_bytes(),
+            &CallContext::new(),
+        )
+        .message()
+        .to_owned()
+    };
+    let exact = "a".repeat(MESSAGE_LIMIT);
+    assert_eq!(message(&exact), exact);
+    let cut = message(&"a".repeat(2 * MESSAGE_LIMIT));
+    assert_eq!(cut.len(), MESSAGE_LIMIT);
+    assert_eq!(
+        cut,
+        format!("{}…", "a".repeat(MESSAGE_LIMIT - '…'.len_utf8()))
+    );
+}
+
+#[test]
+fn invalid_utf8_at_the_end_of_a_whole_body_is_replaced() {
+    for (body, excerpt) in [
+        (&b"bad tail \xff"[..], "bad tail \u{fffd}"),
+        (&b"split \xc3"[..], "split \u{fffd}"),
+    ] {
+        let err = Error::from_response(
+            StatusCode::BAD_GATEWAY,
+            &headers(&[]),
+            body,
+            &CallContext::new(),
+        );
+        assert_eq!(err.body_excerpt(), Some(excerpt), "{body:?}");
+    }
+}

@@ -168,3 +168,18 @@ fn question_mark_works_for_any_error_type() {
     }
     assert_eq!(wrapper().unwrap_err().kind(), ErrorKind::InvalidRequest);
 }
+
+#[test]
+fn a_record_debugs_as_its_call_and_body_length_not_the_body() {
+    let record = record(r#"{"detail": "key sk-live-123 rejected"}"#);
+    assert_eq!(
+        format!("{record:?}"),
+        format!(
+            "ResponseRecord {{ operation_id: {:?}, attempts: {}, body_len: {} }}",
+            record.operation_id,
+            record.attempts,
+            record.body.len()
+        )
+    );
+    assert!(!format!("{record:?}").contains("sk-live-123"));
+}

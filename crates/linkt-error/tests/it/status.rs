@@ -551,3 +551,73 @@ fn an_error_response_keeps_its_headers() {
     );
     assert_eq!(Error::configuration("bad").headers(), None);
 }
+
+#[test]
+fn a_kind_displays_as_its_name() {
+    for kind in [
+        ErrorKind::RateLimited,
+        ErrorKind::NotFound,
+        ErrorKind::BodyTooLarge,
+        ErrorKind::RateLimiter,
+    ] {
+        assert_eq!(kind.to_string(), kind.as_str());
+    }
+    assert_eq!(ErrorKind::RateLimited.to_string(), "rate limited");
+}
+
+#[test]
+fn debug_shows_what_is_known_and_leaves_out_what_is_not() {
+    let body =
+        br#"{"detail": [{"loc": ["body", "name"], "msg": "Field required", "type": "missing"}]}"#;
+    let err = Error::from_response(
+        StatusCode::UNPROCESSABLE_ENTITY,
+        &headers(&[("x-request-id", "req_7")]),
+        body,
+        &CallContext::new().with_operation_id("icp_create"),
+    );
+    let debug = format!("{err:?}");
+    for part in [
+        "Error { kind: Validation, status: Some(422)",
+        "request_id: \"req_7\"",
+        "operation_id: \"icp_create\"",
+        "validation_errors: [",
+        "Field required",
+    ] {
+        assert!(debug.contains(part), "{part} in {debug}");
+    }
+    for absent in ["attempts", "retry_after", "decode_path", "source"] {
+        assert!(!debug.contains(absent), "{absent} in {debug}");
+    }
+
+    let err = Error::from_response(
+        StatusCode::NOT_FOUND,
+        &headers(&[]),
+        br#"{"detail": "ICP not found"}"#,
+        &CallContext::new().with_attempts(2),
+    );
+    let debug = format!("{err:?}");
+    assert!(
+        debug.starts_with("Error { kind: NotFound, status: Some(404), message: \"ICP not found\""),
+        "{debug}"
+    );
+    assert!(debug.contains("attempts: 2"), "{debug}");
+    assert!(!debug.contains("validation_errors"), "{debug}");
+}
+
+#[test]
+fn a_success_cut_off_displays_as_the_connection_error_it_is() {
+    let err = Error::incomplete_body(
+        StatusCode::OK,
+        &headers(&[]),
+        b"{\"ic",
+        linkt_error::BodyShortfall::CutOff {
+            read: 4,
+            failure: linkt_backoff::TransportFailure::ConnectionLost,
+        },
+        &CallContext::new(),
+    );
+    assert_eq!(
+        err.to_string(),
+        "connection error: response body cut off after 4 bytes: connection lost"
+    );
+}

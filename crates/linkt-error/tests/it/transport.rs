@@ -65,6 +65,9 @@ async fn decode_error_from_reqwest_json() {
     let err = Error::from_transport(error, &CallContext::new());
     assert_eq!(err.kind(), ErrorKind::Decode);
     assert!(!err.is_retryable());
+    // No JSON path is known: the kind heads the line, not "failed to decode".
+    assert_eq!(err.decode_path(), None);
+    assert!(err.to_string().starts_with("decode error: "), "{err}");
 }
 
 #[test]
@@ -198,4 +201,67 @@ async fn a_404_status_error_has_its_status_and_is_not_retryable() {
     assert_eq!(err.headers(), None);
     assert!(!err.is_retryable());
     assert_eq!(err.to_string().split(':').next(), Some("404 not found"));
+}
+
+#[tokio::test]
+async fn a_401_status_error_has_the_documented_code() {
+    let response = reqwest::Response::from(
+        http::Response::builder()
+            .status(401)
+            .body(String::new())
+            .unwrap(),
+    );
+    let error = response.error_for_status().unwrap_err();
+    let err = Error::from_transport(error, &CallContext::new());
+    assert_eq!(err.kind(), ErrorKind::Unauthorized);
+    assert_eq!(err.code(), Some("unauthorized"));
+}
+
+#[test]
+fn a_limiter_refusal_past_the_deadline_says_how_long_the_wait_was() {
+    let refusal = linkt_backoff::RateLimiter::new(linkt_backoff::Plan::Custom {
+        per_minute: 1,
+        per_day: 0,
+    });
+    let t0 = std::time::Instant::now();
+    assert_eq!(refusal.reserve(t0), Duration::ZERO);
+    let reserve_error = refusal
+        .reserve_within(t0, Some(Duration::from_secs(5)))
+        .unwrap_err();
+    let err = Error::rate_limiter(
+        reserve_error,
+        &CallContext::new().with_operation_id("icp_list"),
+    );
+    assert_eq!(err.kind(), ErrorKind::RateLimiter);
+    assert_eq!(err.retry_after(), Some(Duration::from_secs(60)));
+    assert!(err.to_string().contains(", retry after 60s"), "{err}");
+    assert!(!err.is_retryable());
+}
+
+#[tokio::test]
+async fn a_refused_connection_names_its_cause_once() {
+    let port = {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        listener.local_addr().unwrap().port()
+    };
+    let error = client(Duration::from_secs(5))
+        .get(format!("http://127.0.0.1:{port}/v1/icp"))
+        .send()
+        .await
+        .unwrap_err();
+    let err = Error::from_transport(error, &CallContext::new());
+    // The OS's words come from the innermost source.
+    let cause = "onnection refused";
+    assert_eq!(err.message().matches(cause).count(), 1, "{}", err.message());
+}
+
+#[test]
+fn a_cause_already_in_the_message_is_not_repeated() {
+    let unavailable = linkt_backoff::ReserveError::Unavailable("redis is down".into());
+    let err = Error::rate_limiter(unavailable, &CallContext::new());
+    assert_eq!(
+        err.message(),
+        "the shared rate limiter is unavailable: redis is down"
+    );
+    assert_eq!(err.retry_after(), None);
 }
