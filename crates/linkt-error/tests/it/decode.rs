@@ -286,3 +286,17 @@ fn a_path_is_at_most_128_levels_deep_whatever_the_error_says() {
     let err = Error::decode(err, deep.as_bytes(), &CallContext::new());
     assert_eq!(err.decode_path(), Some("[0]".repeat(100).as_str()));
 }
+
+#[test]
+fn keys_with_escapes_are_read_as_the_server_wrote_them() {
+    type Lists = std::collections::BTreeMap<String, Vec<u32>>;
+    for (body, path) in [
+        (r#"{"a\"b": [1, "x"]}"#, r#"["a\"b"][1]"#),
+        (r#"{"back\\slash": ["x"]}"#, r#"["back\\slash"][0]"#),
+        (r#"{"line\nbreak": [1, 2, "x"]}"#, r#"["line\nbreak"][2]"#),
+        (r#"{"caf\u00e9": ["x"]}"#, r#"["caf?"][0]"#),
+        (r#"{"\u00e9\t": [1], "next": ["x"]}"#, ".next[0]"),
+    ] {
+        assert_eq!(decode_path_of::<Lists>(body), path, "{body}");
+    }
+}
