@@ -300,3 +300,18 @@ fn keys_with_escapes_are_read_as_the_server_wrote_them() {
         assert_eq!(decode_path_of::<Lists>(body), path, "{body}");
     }
 }
+
+#[test]
+fn plain_keys_are_dotted_and_long_keys_cut() {
+    type Lists = std::collections::BTreeMap<String, Vec<u32>>;
+    for key in ["$ref", "@type", "a-b", "snake_case9"] {
+        let body = format!(r#"{{"{key}": ["x"]}}"#);
+        assert_eq!(decode_path_of::<Lists>(&body), format!(".{key}[0]"));
+    }
+    let long = "k".repeat(100);
+    let body = format!(r#"{{"{long}": ["x"]}}"#);
+    assert_eq!(
+        decode_path_of::<Lists>(&body),
+        format!(r#"["{}…"][0]"#, "k".repeat(64))
+    );
+}

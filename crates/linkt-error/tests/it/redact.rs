@@ -206,3 +206,69 @@ fn a_record_redacted_by_the_hooks() {
         "401 unauthorized: Invalid API key: [redacted] (operation icp_list)"
     );
 }
+
+/// The body excerpt of a 400 whose `detail` is `filler` followed by [`KEY`].
+fn excerpt_after_redaction(filler: &str) -> (String, String) {
+    let body =
+        serde_json::to_vec(&serde_json::json!({ "detail": format!("{filler}{KEY}") })).unwrap();
+    let err = Error::from_response(
+        StatusCode::BAD_REQUEST,
+        &headers(&[]),
+        &body,
+        &CallContext::new(),
+    );
+    let before = err.body_excerpt().unwrap().to_owned();
+    let after = err.with_redacted(KEY).body_excerpt().unwrap().to_owned();
+    (before, after)
+}
+
+#[test]
+fn a_cut_secret_is_replaced_in_place_within_the_bound() {
+    // Cut 12 bytes into the key: the marker takes the key's place.
+    let (before, after) = excerpt_after_redaction(&"a".repeat(486));
+    assert!(before.ends_with("aalk_live_0123…"), "{before}");
+    assert_eq!(
+        after,
+        format!("{{\"detail\":\"{}[redacted]…", "a".repeat(486))
+    );
+
+    // Cut 6 bytes in, after three-byte characters: the text before the
+    // marker gives way for it, on a character boundary, and the excerpt
+    // stays within its limit.
+    let (before, after) = excerpt_after_redaction(&"€".repeat(164));
+    assert!(before.ends_with("€lk_liv…"), "{before}");
+    assert_eq!(
+        after,
+        format!("{{\"detail\":\"{}[redacted]…", "€".repeat(162))
+    );
+    assert!(after.len() <= linkt_error::BODY_EXCERPT_LIMIT);
+}
+
+#[test]
+fn a_message_that_redaction_lengthens_is_cut_back_to_its_limit() {
+    // Eight-byte secrets become ten-byte markers: the message would grow
+    // past its limit, and is cut before a whole marker, never inside one.
+    let secret = "s3cr3t!!";
+    let detail = format!("{secret} ").repeat(linkt_error::MESSAGE_LIMIT / 9);
+    let body = serde_json::to_vec(&serde_json::json!({ "detail": detail })).unwrap();
+    let err = Error::from_response(
+        StatusCode::BAD_REQUEST,
+        &headers(&[]),
+        &body,
+        &CallContext::new(),
+    )
+    .with_redacted(secret);
+    let message = err.message();
+    assert!(
+        message.len() <= linkt_error::MESSAGE_LIMIT,
+        "{}",
+        message.len()
+    );
+    let head = message.strip_suffix('…').expect("cut");
+    assert!(
+        head.ends_with("[redacted]") || head.ends_with(' '),
+        "{}",
+        &head[head.len() - 20..]
+    );
+    assert!(!message.contains(secret));
+}
