@@ -132,3 +132,19 @@ fn invalid_utf8_at_the_end_of_a_whole_body_is_replaced() {
         assert_eq!(err.body_excerpt(), Some(excerpt), "{body:?}");
     }
 }
+
+#[test]
+fn the_prefix_of_a_failure_body_over_the_limit_is_marked_within_the_limit() {
+    // The client read exactly as much as an excerpt holds: the excerpt
+    // still says the body went on, and stays within its limit.
+    let read = "a".repeat(BODY_EXCERPT_LIMIT);
+    let err = Error::incomplete_body(
+        StatusCode::INTERNAL_SERVER_ERROR,
+        &headers(&[]),
+        read.as_bytes(),
+        linkt_error::BodyShortfall::OverLimit { limit: 4096 },
+        &CallContext::new(),
+    );
+    let expected = format!("{}…", "a".repeat(BODY_EXCERPT_LIMIT - '…'.len_utf8()));
+    assert_eq!(err.body_excerpt(), Some(expected.as_str()));
+}

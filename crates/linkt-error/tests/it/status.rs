@@ -621,3 +621,27 @@ fn a_success_cut_off_displays_as_the_connection_error_it_is() {
         "connection error: response body cut off after 4 bytes: connection lost"
     );
 }
+
+#[test]
+fn a_single_loc_value_is_a_one_segment_location() {
+    let body = br#"{"detail": [
+        {"loc": "name", "msg": "Field required", "type": "missing"},
+        {"loc": 3, "msg": "Not a number", "type": "int_parsing"}
+    ]}"#;
+    let err = Error::from_response(
+        StatusCode::UNPROCESSABLE_ENTITY,
+        &headers(&[]),
+        body,
+        &CallContext::new(),
+    );
+    let issues = err.validation_errors();
+    assert_eq!(issues[0].loc, [LocSegment::Key("name".into())]);
+    assert_eq!(issues[1].loc, [LocSegment::Index(3)]);
+}
+
+#[test]
+fn a_location_segment_displays_as_its_key_or_index() {
+    assert_eq!(LocSegment::Key("name".into()).to_string(), "name");
+    assert_eq!(LocSegment::Key("a\nb".into()).to_string(), "a\\nb");
+    assert_eq!(LocSegment::Index(7).to_string(), "7");
+}
