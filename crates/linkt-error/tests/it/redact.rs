@@ -272,3 +272,26 @@ fn a_message_that_redaction_lengthens_is_cut_back_to_its_limit() {
     );
     assert!(!message.contains(secret));
 }
+
+#[test]
+fn a_source_that_echoes_the_secret_is_kept_as_its_redacted_message() {
+    #[derive(Debug, serde::Deserialize)]
+    enum Plan {
+        Free,
+    }
+    let body = format!("\"{KEY}\"");
+    let serde_err = serde_json::from_str::<Plan>(&body).expect_err("unknown variant");
+    let err = Error::decode(serde_err, body.as_bytes(), &CallContext::new()).with_redacted(KEY);
+    let source = std::error::Error::source(&err).expect("a source");
+    assert!(
+        source
+            .to_string()
+            .starts_with("unknown variant `[redacted]`"),
+        "{source}"
+    );
+    assert!(
+        format!("{source:?}").starts_with("RedactedSource(\"unknown variant `[redacted]`"),
+        "{source:?}"
+    );
+    assert!(!format!("{err:?}").contains(KEY));
+}
