@@ -148,3 +148,21 @@ fn the_prefix_of_a_failure_body_over_the_limit_is_marked_within_the_limit() {
     let expected = format!("{}…", "a".repeat(BODY_EXCERPT_LIMIT - '…'.len_utf8()));
     assert_eq!(err.body_excerpt(), Some(expected.as_str()));
 }
+
+#[test]
+fn a_success_whose_body_broke_off_keeps_its_headers() {
+    let sent = headers(&[("x-request-id", "req_3"), ("content-length", "100")]);
+    let err = Error::incomplete_body(
+        StatusCode::OK,
+        &sent,
+        b"{\"icps\"",
+        linkt_error::BodyShortfall::CutOff {
+            read: 7,
+            failure: linkt_backoff::TransportFailure::ConnectionLost,
+        },
+        &CallContext::new(),
+    );
+    assert_eq!(err.headers(), Some(&sent));
+    assert_eq!(err.request_id(), Some("req_3"));
+    assert_eq!(err.code(), None);
+}

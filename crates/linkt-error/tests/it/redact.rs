@@ -295,3 +295,25 @@ fn a_source_that_echoes_the_secret_is_kept_as_its_redacted_message() {
     );
     assert!(!format!("{err:?}").contains(KEY));
 }
+
+#[test]
+fn a_source_whose_message_alone_echoes_the_secret_is_redacted() {
+    /// An error that prints the key in its message but not in its `Debug`.
+    struct Echo;
+    impl std::fmt::Display for Echo {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            write!(f, "rejected {KEY}")
+        }
+    }
+    impl std::fmt::Debug for Echo {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str("Echo")
+        }
+    }
+    impl std::error::Error for Echo {}
+
+    let err = Error::configuration_from(Echo).with_redacted(KEY);
+    let source = std::error::Error::source(&err).expect("a source");
+    assert_eq!(source.to_string(), "rejected [redacted]");
+    assert_eq!(err.message(), "rejected [redacted]");
+}
