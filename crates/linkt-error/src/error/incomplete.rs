@@ -8,12 +8,10 @@
 //! failure ([`ErrorKind::Connection`] or [`ErrorKind::Timeout`]), and a
 //! failure status keeps its own kind with what was read of its body.
 
-use std::borrow::Cow;
-
 use http::{HeaderMap, StatusCode};
 use linkt_backoff::TransportFailure;
 
-use super::{Error, ErrorKind, Inner, default_code, request_id};
+use super::{Error, ErrorKind, Inner, request_id};
 use crate::context::CallContext;
 use crate::excerpt::{BODY_EXCERPT_LIMIT, CUT_MARKER, excerpt};
 
@@ -112,7 +110,6 @@ impl Error {
         Inner {
             status: Some(status),
             headers: Some(headers.clone()),
-            code: default_code(status).map(Cow::Borrowed),
             request_id: request_id(headers),
             body_excerpt: excerpt(body, BODY_EXCERPT_LIMIT),
             transport,
