@@ -8,6 +8,8 @@
 //! - [`Faults`]: injected failures of responses (API errors and network
 //!   faults: cut, stalled and huge bodies, redirects) and runs;
 //! - [`Timing`]: how long simulated work takes;
+//! - [`Drift`]: answers that differ from the spec in controlled ways, and
+//!   the record of each change ([`InjectedDrift`]);
 //! - [`spec`]: the OpenAPI document and the validator the server (and your
 //!   tests) check requests and responses with.
 #![deny(missing_docs)]
@@ -15,6 +17,7 @@
 pub mod clock;
 mod data;
 mod delivery;
+mod drift;
 mod faults;
 mod handlers;
 mod server;
@@ -22,6 +25,7 @@ pub mod spec;
 mod store;
 
 pub use clock::Clock;
+pub use drift::{CREATE_OPERATIONS, Drift, DriftKind, InjectedDrift};
 pub use faults::{Fault, FaultError, Faults, Filler, Framing, MAX_DELAY, MAX_STALL, RunFault};
 pub use linkt::Plan;
 pub use server::{

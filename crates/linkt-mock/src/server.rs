@@ -9,7 +9,8 @@
 //! applies an armed fault; refuses writes with a read-only key (403);
 //! validates path, query and body against the spec (422); brings the store
 //! up to the simulated "now" and runs the operation's handler; checks the
-//! response against the spec; and records the exchange in the journal.
+//! response against the spec; applies drift, if the server has any (see
+//! `drift.rs`); and records the exchange in the journal.
 //! Rate-limit headers go on every response to a known key.
 //!
 //! A dropped-connection fault is implemented below the HTTP layer: each
@@ -47,6 +48,7 @@ use tokio::net::{TcpListener, TcpStream};
 
 use crate::clock::{self, Clock};
 use crate::delivery::{self, Delivery};
+use crate::drift::{self, Drift, InjectedDrift};
 use crate::faults::{Fault, Faults, Filler, MAX_DELAY};
 use crate::handlers::{self, Call, Failure, Reply, Settings, Upload};
 use crate::spec::{Issue, Loc, Mode, ParamIn, Route, Spec, SpecError};
@@ -220,6 +222,7 @@ pub struct MockServerBuilder {
     num_results: u64,
     port: u16,
     check_responses: bool,
+    drift: Drift,
 }
 
 impl Default for MockServerBuilder {
@@ -232,6 +235,7 @@ impl Default for MockServerBuilder {
             num_results: 25,
             port: 0,
             check_responses: true,
+            drift: Drift::none(),
         }
     }
 }
@@ -295,6 +299,15 @@ impl MockServerBuilder {
         self
     }
 
+    /// Makes successful answers drift from the spec in the ways `drift`
+    /// names (none by default), after they are checked against it; every
+    /// change is recorded ([`MockServer::injected_drift`]). See [`Drift`]
+    /// and [`DriftKind`](crate::DriftKind) for where each kind applies.
+    pub fn drift(mut self, drift: Drift) -> Self {
+        self.drift = drift;
+        self
+    }
+
     /// Binds 127.0.0.1 and starts serving on the current tokio runtime.
     ///
     /// # Errors
@@ -348,7 +361,9 @@ impl MockServerBuilder {
                 num_results: self.num_results,
             },
             check_responses: self.check_responses,
+            drift: self.drift,
             journal: Mutex::new(VecDeque::new()),
+            injected: Mutex::new(VecDeque::new()),
             violations: Mutex::new(Vec::new()),
             requests: AtomicU64::new(0),
         });
@@ -393,6 +408,7 @@ impl fmt::Debug for MockServer {
             .field("base_url", &self.base_url)
             .field("keys", &self.shared.keys.len())
             .field("clock", &self.shared.clock)
+            .field("drift", &self.shared.drift)
             .finish_non_exhaustive()
     }
 }
@@ -506,6 +522,18 @@ impl MockServer {
         lock(&self.shared.journal).clear();
     }
 
+    /// The drift injected so far ([`MockServerBuilder::drift`]), oldest
+    /// first: one entry per answer and kind applied, at most
+    /// [`JOURNAL_LIMIT`] (the oldest are dropped). Empty without drift.
+    pub fn injected_drift(&self) -> Vec<InjectedDrift> {
+        lock(&self.shared.injected).iter().cloned().collect()
+    }
+
+    /// Empties the record of injected drift.
+    pub fn clear_injected_drift(&self) {
+        lock(&self.shared.injected).clear();
+    }
+
     /// Responses that did not match the spec. Always empty unless the
     /// server has a bug; tests should assert it.
     pub fn spec_violations(&self) -> Vec<Violation> {
@@ -597,7 +625,9 @@ struct Shared {
     faults: Faults,
     settings: Settings,
     check_responses: bool,
+    drift: Drift,
     journal: Mutex<VecDeque<Exchange>>,
+    injected: Mutex<VecDeque<InjectedDrift>>,
     violations: Mutex<Vec<Violation>>,
     requests: AtomicU64,
 }
@@ -1256,9 +1286,57 @@ async fn read_upload(
     }
 }
 
+/// Checks an answer of the operation against the spec when it should be (a
+/// mismatch becomes a 500 and a recorded [`Violation`]), then applies the
+/// server's drift to it.
+fn finish(shared: &Shared, operation: &str, answer: Answer) -> Answer {
+    let answer = check_answer(shared, operation, answer);
+    apply_drift(shared, operation, answer)
+}
+
+/// Applies the server's drift to a checked `2xx` answer of the operation,
+/// and records what it changed.
+fn apply_drift(shared: &Shared, operation: &str, mut answer: Answer) -> Answer {
+    if shared.drift.is_none() || !answer.check || !(200..300).contains(&answer.status) {
+        return answer;
+    }
+    let mut body = (answer.content_type == Some("application/json"))
+        .then(|| serde_json::from_slice::<Value>(&answer.body).ok())
+        .flatten();
+    let applied = drift::apply(
+        shared.drift,
+        shared.spec,
+        operation,
+        answer.status,
+        body.as_mut(),
+    );
+    if applied.body_changed
+        && let Some(body) = &body
+        && let Ok(bytes) = serde_json::to_vec(body)
+    {
+        answer.body = bytes.into();
+    }
+    answer.status = applied.status;
+    if !applied.changes.is_empty() {
+        let mut injected = lock(&shared.injected);
+        for (kind, pointer) in applied.changes {
+            if injected.len() >= JOURNAL_LIMIT {
+                injected.pop_front();
+            }
+            injected.push_back(InjectedDrift {
+                operation: operation.to_owned(),
+                status: applied.status,
+                kind,
+                pointer,
+            });
+        }
+    }
+    answer
+}
+
 /// Checks an answer against the spec when it should be; a mismatch becomes
 /// a 500 and a recorded [`Violation`].
-fn finish(shared: &Shared, operation: &str, answer: Answer) -> Answer {
+fn check_answer(shared: &Shared, operation: &str, answer: Answer) -> Answer {
     if !(shared.check_responses && answer.check) {
         return answer;
     }

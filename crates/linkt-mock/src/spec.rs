@@ -353,6 +353,17 @@ impl Spec {
         }
     }
 
+    /// The schema of `operation`'s JSON body at `status`; `None` for an
+    /// undeclared status, an empty body or a text body.
+    pub(crate) fn response_schema(&self, operation: &str, status: u16) -> Option<&Value> {
+        let op = self.operations.iter().find(|op| op.name == operation)?;
+        let (_, content_type, schema) = op.responses.iter().find(|(s, _, _)| *s == status)?;
+        content_type
+            .as_deref()
+            .filter(|ct| !ct.starts_with("text/"))
+            .map(|_| schema)
+    }
+
     /// Checks `value` strictly against `schema` (which may `$ref` the
     /// document's components), as for a response body.
     pub fn check_value(&self, schema: &Value, value: &Value) -> Vec<Issue> {

@@ -6,6 +6,7 @@
 //! asserts that no response failed that check.
 
 mod binary;
+mod drift;
 mod entities;
 mod errors;
 mod faults;
