@@ -2,6 +2,7 @@
 //!
 //! ```text
 //! linkt-mock [--port N] [--key KEY]... [--read-only-key KEY]... [--speed X]
+//!            [--drift KINDS]
 //! ```
 //!
 //! Prints the base URL and the first key, then serves on 127.0.0.1. The
@@ -13,7 +14,7 @@
 use std::process::ExitCode;
 
 use clap::Parser;
-use linkt_mock::{KeyConfig, MockServer};
+use linkt_mock::{Drift, DriftKind, KeyConfig, MockServer};
 
 /// The organization of the first key and of every read-only key, when there
 /// are read-only keys.
@@ -50,6 +51,13 @@ struct Args {
         allow_negative_numbers = true
     )]
     speed: f64,
+
+    /// Makes successful answers drift from the spec: `all`, or a
+    /// comma-separated list of unknown-field, unknown-enum-value,
+    /// dropped-optional-field, null-required-field, created-status. None by
+    /// default.
+    #[arg(long, value_name = "KINDS", value_parser = parse_drift)]
+    drift: Option<Drift>,
 }
 
 /// A speed: a finite number, 0 or more.
@@ -58,6 +66,27 @@ fn parse_speed(text: &str) -> Result<f64, String> {
         .ok()
         .filter(|speed| speed.is_finite() && *speed >= 0.0)
         .ok_or_else(|| "not a non-negative number".to_owned())
+}
+
+/// Drift kinds: `all`, or kebab-case kind names separated by commas.
+fn parse_drift(text: &str) -> Result<Drift, String> {
+    if text.trim() == "all" {
+        return Ok(Drift::all());
+    }
+    let mut kinds = Vec::new();
+    for name in text.split(',').map(str::trim) {
+        match DriftKind::from_name(name) {
+            Some(kind) => kinds.push(kind),
+            None => {
+                let known: Vec<&str> = DriftKind::ALL.iter().map(|k| k.name()).collect();
+                return Err(format!(
+                    "unknown drift kind `{name}`; expected `all` or a comma-separated list of {}",
+                    known.join(", ")
+                ));
+            }
+        }
+    }
+    Ok(Drift::only(&kinds))
 }
 
 impl Args {
@@ -92,6 +121,9 @@ async fn main() -> ExitCode {
     if args.speed > 0.0 {
         builder = builder.clock_speed(args.speed);
     }
+    if let Some(drift) = args.drift {
+        builder = builder.drift(drift);
+    }
     let server = match builder.start().await {
         Ok(server) => server,
         Err(err) => {
@@ -125,6 +157,7 @@ mod tests {
         let args = Args::try_parse_from(["linkt-mock"]).expect("no arguments parse");
         assert_eq!((args.port, args.speed), (8080, 10.0));
         assert!(args.key_configs().is_empty());
+        assert_eq!(args.drift, None);
     }
 
     #[test]
@@ -134,5 +167,25 @@ mod tests {
         for bad in ["-1", "NaN", "inf", "fast", ""] {
             assert!(parse_speed(bad).is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn drift_is_all_or_a_list_of_kind_names() {
+        let parse = |value: &str| Args::try_parse_from(["linkt-mock", "--drift", value]);
+        assert_eq!(parse("all").expect("all").drift, Some(Drift::all()));
+        let only = parse("unknown-field,created-status").expect("a list");
+        assert_eq!(
+            only.drift,
+            Some(Drift::only(&[
+                DriftKind::UnknownField,
+                DriftKind::CreatedStatus
+            ]))
+        );
+        let err = parse("unknown-field,extra-field").expect_err("a bad name");
+        assert_eq!(err.kind(), clap::error::ErrorKind::ValueValidation);
+        let message = err.to_string();
+        assert!(message.contains("`extra-field`"), "{message}");
+        assert!(message.contains("--drift"), "{message}");
+        assert!(parse("").is_err(), "an empty list names no kind");
     }
 }

@@ -144,6 +144,7 @@ fn help_describes_every_option_and_exits_0() {
         "--key <KEY>",
         "--read-only-key <KEY>",
         "--speed <X>",
+        "--drift <KINDS>",
     ] {
         assert!(help.contains(flag), "{flag} missing from:\n{help}");
     }
@@ -183,4 +184,42 @@ fn a_bad_value_names_its_flag_and_exits_2() {
     assert_eq!(output.status.code(), Some(2));
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.contains("--port"), "{stderr}");
+}
+
+#[tokio::test]
+async fn the_drift_option_makes_answers_drift() {
+    let program = Program::start(&["--drift", "unknown-field,created-status"]);
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let http = reqwest::Client::builder()
+        .timeout(Duration::from_secs(30))
+        .build()
+        .expect("reqwest client");
+    let icp = serde_json::json!({
+        "name": "Drifting",
+        "description": "d",
+        "entity_targets": [{"entity_type": "company", "root": true, "description": "c"}]
+    });
+    let response = http
+        .post(format!("{}/v1/icp", program.base_url))
+        .header("x-api-key", &program.key)
+        .json(&icp)
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(response.status(), 201);
+    let body: serde_json::Value = response.json().await.expect("json");
+    assert_eq!(
+        body["drift_unknown_field"],
+        "added by linkt-mock drift mode"
+    );
+    assert_eq!(body["name"], "Drifting", "null-required-field is off");
+}
+
+#[test]
+fn a_bad_drift_kind_is_named_and_exits_2() {
+    let output = run(&["--drift", "unknown-field,missing-field"]);
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("--drift"), "{stderr}");
+    assert!(stderr.contains("`missing-field`"), "{stderr}");
 }
