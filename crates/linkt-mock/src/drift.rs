@@ -135,7 +135,7 @@ impl fmt::Display for DriftKind {
 ///
 /// | kind | where | pointer for `icp_retrieve` | for `icp_list` (one ICP or more) |
 /// |---|---|---|---|
-/// | [`UnknownField`](DriftKind::UnknownField) | the root, when it is an object | `/drift_unknown_field` | `/drift_unknown_field` |
+/// | [`UnknownField`](DriftKind::UnknownField) | the root, when it is an object whose schema lists its properties (declares some, and no `additionalProperties`) | `/drift_unknown_field` | `/drift_unknown_field` |
 /// | [`UnknownEnumValue`](DriftKind::UnknownEnumValue) | the first string whose schema is an enum of two values or more | none (no enum) | none |
 /// | [`DroppedOptionalField`](DriftKind::DroppedOptionalField) | the first property its object's schema does not require, not an identifier | `/entity_structure` | `/icps/0/entity_structure` |
 /// | [`NullRequiredField`](DriftKind::NullRequiredField) | the first required property holding a string, number or boolean whose schema does not admit `null`, not an identifier | `/name` | `/page` |
@@ -143,8 +143,8 @@ impl fmt::Display for DriftKind {
 ///
 /// `icp_create` and `icp_update` drift as `icp_retrieve` does (and
 /// `icp_create` also answers `201`). `run_retrieve`'s schema is a
-/// free-form object, so only the unknown field (`/drift_unknown_field`)
-/// applies to it. `files_upload` and `files_retrieve` have an enum:
+/// free-form object, so no kind applies to it: any property is
+/// documented there. `files_upload` and `files_retrieve` have an enum:
 /// `/processing_status`.
 ///
 /// What [`Spec::check_response`](crate::spec::Spec::check_response) makes
@@ -269,7 +269,9 @@ pub(crate) fn apply(
     if let Some(body) = body {
         let schema = spec.response_schema(operation, status);
         let targets = schema.map(|schema| Targets::find(drift, spec, schema, body));
+        let closed = schema.is_some_and(|schema| lists_its_properties(spec, schema, body));
         if drift.contains(DriftKind::UnknownField)
+            && closed
             && let Value::Object(root) = body
         {
             root.insert(
@@ -487,6 +489,20 @@ fn walk<'s, 'v>(spec: &'s Spec, schema: &'s Value, body: &'v Value) -> Vec<Visit
 /// The schema objects that apply to `value` under `schema`: itself, its
 /// `$ref` target, its `allOf` members and the member of a union the value
 /// matches.
+/// Whether `value`'s schema lists its properties: it declares some, and no
+/// layer admits others (`additionalProperties: true` or a schema). A
+/// property added to a free-form object is no drift.
+fn lists_its_properties(spec: &Spec, schema: &Value, value: &Value) -> bool {
+    let mut layers = Vec::new();
+    collect_layers(spec, schema, value, &mut layers, 0);
+    layers.iter().any(|layer| layer.contains_key("properties"))
+        && layers.iter().all(|layer| {
+            layer
+                .get("additionalProperties")
+                .is_none_or(|extra| extra == &Value::Bool(false))
+        })
+}
+
 fn collect_layers<'s>(
     spec: &'s Spec,
     schema: &'s Value,
@@ -718,13 +734,12 @@ mod tests {
     }
 
     #[test]
-    fn a_free_form_answer_only_gets_the_unknown_field() {
+    fn a_free_form_answer_does_not_drift() {
         let mut body = json!({"id": "r1", "status": "RUNNING", "name": "x"});
         let applied = apply(Drift::all(), spec(), "run_retrieve", 200, Some(&mut body));
-        assert_eq!(
-            kinds(&applied),
-            [(DriftKind::UnknownField, "/drift_unknown_field")]
-        );
+        assert_eq!(kinds(&applied), []);
+        assert!(!applied.body_changed);
+        assert_eq!(body.get(Drift::UNKNOWN_FIELD), None);
         let mut empty = None::<&mut Value>;
         let applied = apply(Drift::all(), spec(), "icp_create", 200, empty.take());
         assert_eq!(kinds(&applied), [(DriftKind::CreatedStatus, "")]);

@@ -1,0 +1,849 @@
+//! The tours: which calls are made, in which order, with which ids.
+//!
+//! **Read-only tour** (every `GET` operation of the client, nothing else):
+//! 1. each paged list, first page (`page=1`, `page_size` of the tour), its
+//!    first item's id kept for the retrieve below its path (the list
+//!    `/v1/icp` gives the `icp_id` of `/v1/icp/{icp_id}`);
+//! 2. each list again with the id filters the spec documents for it and
+//!    the tour has ids for (`/v1/sheet?icp_id=…`), and once each the
+//!    unpaged reads (counts, export, the default schema and field
+//!    definitions);
+//! 3. each operation with path parameters, with the ids found; one without
+//!    an id to use is skipped, and the report says why.
+//!
+//! **Write tour** (opt in): an ICP, a company sheet, a custom field, a
+//! search task and a weekly schedule are created, read, updated (the field
+//! added then removed), then deleted newest first. Nothing that starts a
+//! run or spends credits is called. A failing step stops the steps that
+//! follow, and what was created is deleted still; what could not be
+//! deleted is an error of the report.
+
+use std::collections::{BTreeMap, HashMap};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use linkt_auth::{Config, Environment};
+use linkt_backoff::Plan;
+use serde_json::{Value, json};
+
+use crate::Error;
+use crate::check::{Checker, Coverage, Seen};
+use crate::http::{Http, Observed, segment};
+use crate::report::{Call, Finding, NeverSent, Problem, Report, excerpt};
+
+/// The most requests the read-only tour sends (a `429` retried counts
+/// twice). Today's spec needs 36 at most.
+pub const MAX_READ_CALLS: usize = 48;
+
+/// The most requests the write tour sends, its clean-up included.
+pub const MAX_WRITE_CALLS: usize = 32;
+
+/// The page size of the lists (1–100).
+pub const DEFAULT_PAGE_SIZE: u32 = 5;
+
+/// What the names of the write tour's resources start with, so that anyone
+/// can tell what left them.
+pub const WRITE_TOUR_PREFIX: &str = "linkt-doctor write tour";
+
+/// Configures a [`Tour`].
+#[derive(Debug, Clone)]
+#[must_use]
+pub struct TourBuilder {
+    plan: Plan,
+    write: bool,
+    production_writes: bool,
+    show_entity_data: bool,
+    page_size: u32,
+}
+
+impl Default for TourBuilder {
+    fn default() -> Self {
+        TourBuilder {
+            plan: Plan::Free,
+            write: false,
+            production_writes: false,
+            show_entity_data: false,
+            page_size: DEFAULT_PAGE_SIZE,
+        }
+    }
+}
+
+impl TourBuilder {
+    /// The plan of the key, which paces the tour (default [`Plan::Free`],
+    /// the slowest).
+    pub fn plan(mut self, plan: Plan) -> Self {
+        self.plan = plan;
+        self
+    }
+
+    /// Also run the write tour (default off).
+    pub fn write(mut self, on: bool) -> Self {
+        self.write = on;
+        self
+    }
+
+    /// Allow the write tour against production (`https://api.linkt.ai`),
+    /// where it is refused by default.
+    pub fn allow_production_writes(mut self, allow: bool) -> Self {
+        self.production_writes = allow;
+        self
+    }
+
+    /// Show values inside entity `data` in the report (default: redacted,
+    /// as they may be personal data).
+    pub fn show_entity_data(mut self, show: bool) -> Self {
+        self.show_entity_data = show;
+        self
+    }
+
+    /// The page size of the lists, 1–100 (default [`DEFAULT_PAGE_SIZE`]).
+    pub fn page_size(mut self, page_size: u32) -> Self {
+        self.page_size = page_size;
+        self
+    }
+
+    /// A tour of the server `config` names, with its key.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::ProductionWrite`] for a write tour against production
+    /// without [`allow_production_writes`](Self::allow_production_writes),
+    /// [`Error::PageSize`] for a page size outside 1–100, and
+    /// [`Error::Client`] or [`Error::Spec`] when the HTTP client or the
+    /// embedded spec cannot be set up.
+    pub fn build(self, config: &Config) -> Result<Tour, Error> {
+        if !(1..=100).contains(&self.page_size) {
+            return Err(Error::PageSize(self.page_size));
+        }
+        if self.write && !self.production_writes && is_production(config) {
+            return Err(Error::ProductionWrite(config.base_url().to_owned()));
+        }
+        let spec = linkt_mock::spec::Spec::load().map_err(|err| Error::Spec(err.to_string()))?;
+        let budget = MAX_READ_CALLS + if self.write { MAX_WRITE_CALLS } else { 0 };
+        Ok(Tour {
+            http: Http::new(config, self.plan, budget)?,
+            checker: Checker::new(spec),
+            write: self.write,
+            show_entity_data: self.show_entity_data,
+            page_size: self.page_size,
+        })
+    }
+}
+
+/// Whether `config` points at production.
+fn is_production(config: &Config) -> bool {
+    config.environment() == Some(Environment::Production)
+        || config.base_url().trim_end_matches('/') == Environment::Production.base_url()
+}
+
+/// A tour of a server: see the [module docs](self).
+#[derive(Debug)]
+pub struct Tour {
+    http: Http,
+    checker: Checker,
+    write: bool,
+    show_entity_data: bool,
+    page_size: u32,
+}
+
+/// A query or path parameter of an operation.
+#[derive(Debug, Clone)]
+struct Param {
+    name: String,
+    location: String,
+    required: bool,
+    schema: Value,
+}
+
+/// What one tour has seen so far.
+#[derive(Debug, Default)]
+struct Log {
+    findings: Vec<Finding>,
+    /// Index into `findings` by operation, pointer with indices starred,
+    /// rule.
+    index: HashMap<(String, String, crate::Rule), usize>,
+    coverage: Coverage,
+    headers: BTreeMap<String, u32>,
+    calls: Vec<Call>,
+    problems: Vec<Problem>,
+}
+
+impl Tour {
+    /// A builder with the defaults: read-only, Free plan pacing, entity
+    /// data redacted, pages of [`DEFAULT_PAGE_SIZE`].
+    pub fn builder() -> TourBuilder {
+        TourBuilder::default()
+    }
+
+    /// Runs the tour (the read-only tour, then the write tour if asked)
+    /// and reports what it found. Never fails: what went wrong is in the
+    /// report's [`problems`](Report::problems).
+    pub async fn run(&self) -> Report {
+        let mut log = Log::default();
+        self.read_tour(&mut log).await;
+        if self.write {
+            self.write_tour(&mut log).await;
+        }
+        let mut findings = log.findings;
+        findings.sort_by(|a, b| {
+            (b.impact(), &a.operation, &a.pointer, a.rule).cmp(&(
+                a.impact(),
+                &b.operation,
+                &b.pointer,
+                b.rule,
+            ))
+        });
+        Report {
+            base_url: self.http.base_url().to_owned(),
+            write_tour: self.write,
+            findings,
+            never_sent: log
+                .coverage
+                .never_sent()
+                .into_iter()
+                .map(|(schema, property, objects)| NeverSent {
+                    schema,
+                    property,
+                    objects,
+                })
+                .collect(),
+            headers: log.headers,
+            calls: log.calls,
+            problems: log.problems,
+            read_only_operations: read_only_operations()
+                .iter()
+                .map(|op| op.name.to_owned())
+                .collect(),
+        }
+    }
+
+    /// The plan pacing the tour.
+    pub fn plan(&self) -> Plan {
+        self.http.plan()
+    }
+
+    fn params(&self, operation: &str) -> Vec<Param> {
+        self.checker
+            .spec()
+            .document()
+            .get("paths")
+            .and_then(Value::as_object)
+            .into_iter()
+            .flat_map(|paths| paths.values())
+            .filter_map(Value::as_object)
+            .flat_map(|item| item.values())
+            .find(|op| op.get("x-linkt-name").and_then(Value::as_str) == Some(operation))
+            .and_then(|op| op.get("parameters"))
+            .and_then(Value::as_array)
+            .map(|params| {
+                params
+                    .iter()
+                    .filter_map(|p| {
+                        Some(Param {
+                            name: p.get("name")?.as_str()?.to_owned(),
+                            location: p.get("in")?.as_str()?.to_owned(),
+                            required: p.get("required").and_then(Value::as_bool) == Some(true),
+                            schema: p.get("schema").cloned().unwrap_or(Value::Null),
+                        })
+                    })
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    async fn read_tour(&self, log: &mut Log) {
+        let reads = read_only_operations();
+        let (lists, items): (Vec<&linkt::Operation>, Vec<&linkt::Operation>) =
+            reads.iter().copied().partition(|op| !op.path.contains('{'));
+        let mut found: BTreeMap<String, String> = BTreeMap::new();
+
+        // 1. First pages; ids for the retrieves below each list's path.
+        for op in &lists {
+            let params = self.params(op.name);
+            if !params.iter().any(|p| p.name == "page") {
+                continue;
+            }
+            let query = self.base_query(&params, &found);
+            let Some(value) = self.call(log, op, op.path.to_owned(), &query, None).await else {
+                continue;
+            };
+            if let Some(id_name) = id_below(op.path, &reads)
+                && let Some(id) = first_item_id(&value, &id_name)
+            {
+                found.entry(id_name).or_insert(id);
+            }
+        }
+
+        // 2. Filters by the ids found, and the unpaged reads.
+        for op in &lists {
+            let params = self.params(op.name);
+            let paged = params.iter().any(|p| p.name == "page");
+            let filters: Vec<(String, String)> = params
+                .iter()
+                .filter(|p| p.location == "query" && !p.required)
+                .filter_map(|p| Some((p.name.clone(), found.get(&p.name)?.clone())))
+                .collect();
+            if paged && filters.is_empty() {
+                continue;
+            }
+            if let Some((_, needed)) = NEEDS.iter().find(|(name, _)| *name == op.name)
+                && !found.contains_key(*needed)
+            {
+                log.problems.push(Problem {
+                    operation: op.name.to_owned(),
+                    message: format!("no {needed} found: there is nothing to read"),
+                    incomplete: false,
+                });
+                continue;
+            }
+            let mut query = self.base_query(&params, &found);
+            query.extend(filters);
+            self.call(log, op, op.path.to_owned(), &query, None).await;
+        }
+
+        // 3. Operations on one item.
+        for op in &items {
+            let params = self.params(op.name);
+            let mut path = op.path.to_owned();
+            let mut missing = Vec::new();
+            for p in params.iter().filter(|p| p.location == "path") {
+                match found.get(&p.name) {
+                    Some(id) => path = path.replace(&format!("{{{}}}", p.name), &segment(id)),
+                    None => missing.push(p.name.clone()),
+                }
+            }
+            if !missing.is_empty() {
+                log.problems.push(Problem {
+                    operation: op.name.to_owned(),
+                    message: format!(
+                        "no {} found (the lists of this account returned none)",
+                        missing.join(", ")
+                    ),
+                    incomplete: false,
+                });
+                continue;
+            }
+            let query = self.base_query(&params, &found);
+            self.call(log, op, path, &query, None).await;
+        }
+    }
+
+    /// Paging and required query parameters: `page=1`, the page size (or
+    /// `limit`), an id found for a required id, else the schema's example.
+    fn base_query(
+        &self,
+        params: &[Param],
+        found: &BTreeMap<String, String>,
+    ) -> Vec<(String, String)> {
+        let mut query = Vec::new();
+        for p in params.iter().filter(|p| p.location == "query") {
+            let value = match p.name.as_str() {
+                "page" => Some("1".to_owned()),
+                "page_size" | "limit" => Some(self.page_size.to_string()),
+                _ if p.required => found
+                    .get(&p.name)
+                    .cloned()
+                    .or_else(|| Some(example_of(&p.schema))),
+                _ => None,
+            };
+            if let Some(value) = value {
+                query.push((p.name.clone(), value));
+            }
+        }
+        query
+    }
+
+    async fn write_tour(&self, log: &mut Log) {
+        let stamp = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs());
+        let name = format!("{WRITE_TOUR_PREFIX} {stamp}");
+        // (delete operation, path) of what was created, oldest first.
+        let mut created: Vec<(&'static str, String)> = Vec::new();
+        self.write_steps(log, &name, &mut created).await;
+        while let Some((operation, path)) = created.pop() {
+            let op = operation_named(operation);
+            let answer = self.call_on(log, op, path.clone(), &[], None, false).await;
+            if answer.is_none() {
+                log.problems.push(Problem {
+                    operation: operation.to_owned(),
+                    message: format!("left behind: {path} could not be deleted"),
+                    incomplete: true,
+                });
+            }
+        }
+    }
+
+    /// The write steps; stops at the first that fails.
+    async fn write_steps(
+        &self,
+        log: &mut Log,
+        name: &str,
+        created: &mut Vec<(&'static str, String)>,
+    ) -> Option<()> {
+        let icp = self
+            .create(
+                log,
+                "icp_create",
+                "icp_delete",
+                "/v1/icp",
+                &json!({
+                    "name": name,
+                    "description": "Created and deleted by the write tour of linkt-doctor",
+                    "entity_targets": [
+                        {"entity_type": "company", "root": true, "description": "Companies"},
+                        {"entity_type": "person", "desired_count": 1, "description": "Their CEO"}
+                    ]
+                }),
+                created,
+            )
+            .await?;
+        let icp_path = format!("/v1/icp/{}", segment(&icp));
+        self.step(log, "icp_retrieve", &icp_path, None).await?;
+        self.step(
+            log,
+            "icp_update",
+            &icp_path,
+            Some(&json!({
+                "description": "Updated by the write tour of linkt-doctor"
+            })),
+        )
+        .await?;
+
+        let sheet = self
+            .create(
+                log,
+                "sheet_create",
+                "sheet_delete",
+                "/v1/sheet",
+                &json!({
+                    "name": name,
+                    "description": "Created and deleted by the write tour of linkt-doctor",
+                    "icp_id": icp,
+                    "entity_type": "company"
+                }),
+                created,
+            )
+            .await?;
+        let sheet_path = format!("/v1/sheet/{}", segment(&sheet));
+        self.step(log, "sheet_retrieve", &sheet_path, None).await?;
+        self.step(
+            log,
+            "sheet_update",
+            &sheet_path,
+            Some(&json!({
+                "description": "Updated by the write tour of linkt-doctor"
+            })),
+        )
+        .await?;
+        let schema_path = format!("/v1/sheet/schema/{}", segment(&sheet));
+        self.step(
+            log,
+            "sheet_schema_add_fields",
+            &schema_path,
+            Some(&json!({
+                "fields": [{
+                    "name": "linkt_doctor_check",
+                    "field_type": "string",
+                    "description": "Added and removed by the write tour of linkt-doctor"
+                }]
+            })),
+        )
+        .await?;
+        self.step(log, "sheet_schema_get", &schema_path, None)
+            .await?;
+        self.step(
+            log,
+            "sheet_schema_delete_fields",
+            &schema_path,
+            Some(&json!({
+                "fields": ["linkt_doctor_check"]
+            })),
+        )
+        .await?;
+
+        let task = self
+            .create(log, "task_create", "task_delete", "/v1/task", &json!({
+                "name": name,
+                "description": "Created and deleted by the write tour of linkt-doctor; never executed",
+                "flow_name": "search",
+                "deployment_name": "main",
+                "icp_id": icp,
+                "task_config": {"type": "search", "desired_contact_count": 1, "user_feedback": ""}
+            }), created)
+            .await?;
+        let task_path = format!("/v1/task/{}", segment(&task));
+        self.step(log, "task_retrieve", &task_path, None).await?;
+        self.step(
+            log,
+            "task_update",
+            &task_path,
+            Some(&json!({
+                "description": "Updated by the write tour of linkt-doctor; never executed"
+            })),
+        )
+        .await?;
+
+        let schedule = self
+            .create(
+                log,
+                "schedule_create",
+                "schedule_delete",
+                "/v1/schedule",
+                &json!({
+                    "name": name,
+                    "task_id": task,
+                    "icp_id": icp,
+                    "cron_expression": "0 9 * * 1",
+                    "parameters": {}
+                }),
+                created,
+            )
+            .await?;
+        let schedule_path = format!("/v1/schedule/{}", segment(&schedule));
+        self.step(log, "schedule_retrieve", &schedule_path, None)
+            .await?;
+        self.step(
+            log,
+            "schedule_update",
+            &schedule_path,
+            Some(&json!({"status": "paused"})),
+        )
+        .await?;
+        Some(())
+    }
+
+    /// Creates a resource; its id, with its deletion queued.
+    async fn create(
+        &self,
+        log: &mut Log,
+        operation: &'static str,
+        delete: &'static str,
+        path: &str,
+        body: &Value,
+        created: &mut Vec<(&'static str, String)>,
+    ) -> Option<String> {
+        let value = self.step(log, operation, path, Some(body)).await?;
+        match value.get("id").and_then(Value::as_str) {
+            Some(id) => {
+                created.push((delete, format!("{path}/{}", segment(id))));
+                Some(id.to_owned())
+            }
+            None => {
+                log.problems.push(Problem {
+                    operation: operation.to_owned(),
+                    message: "the response has no `id`: what it created cannot be deleted".into(),
+                    incomplete: true,
+                });
+                None
+            }
+        }
+    }
+
+    async fn step(
+        &self,
+        log: &mut Log,
+        operation: &'static str,
+        path: &str,
+        body: Option<&Value>,
+    ) -> Option<Value> {
+        let op = operation_named(operation);
+        self.call_on(log, op, path.to_owned(), &[], body, true)
+            .await
+    }
+
+    async fn call(
+        &self,
+        log: &mut Log,
+        op: &linkt::Operation,
+        path: String,
+        query: &[(String, String)],
+        body: Option<&Value>,
+    ) -> Option<Value> {
+        self.call_on(log, op, path, query, body, true).await
+    }
+
+    /// Makes one call, checks and records it. `Some` body (or `Null` for
+    /// an empty one) for a success, `None` otherwise (recorded as a
+    /// problem).
+    async fn call_on(
+        &self,
+        log: &mut Log,
+        op: &linkt::Operation,
+        path: String,
+        query: &[(String, String)],
+        body: Option<&Value>,
+        budgeted: bool,
+    ) -> Option<Value> {
+        let mut request = format!("{} {path}", op.method);
+        for (n, (name, value)) in query.iter().enumerate() {
+            request.push(if n == 0 { '?' } else { '&' });
+            request.push_str(name);
+            request.push('=');
+            request.push_str(value);
+        }
+        let result = self
+            .http
+            .send(op.method, &path, query, body, budgeted)
+            .await;
+        let observed = match result {
+            Ok(observed) => observed,
+            Err(failure) => {
+                log.calls.push(Call {
+                    operation: op.name.to_owned(),
+                    request,
+                    status: None,
+                    rate_limited: 0,
+                });
+                log.problems.push(Problem {
+                    operation: op.name.to_owned(),
+                    message: failure.to_string(),
+                    incomplete: true,
+                });
+                return None;
+            }
+        };
+        log.calls.push(Call {
+            operation: op.name.to_owned(),
+            request,
+            status: Some(observed.status),
+            rate_limited: observed.rate_limited,
+        });
+        for name in observed.headers.keys() {
+            let name = name.as_str();
+            if ["ratelimit", "rate-limit", "retry-after", "request-id"]
+                .iter()
+                .any(|part| name.contains(part))
+            {
+                *log.headers.entry(name.to_owned()).or_default() += 1;
+            }
+        }
+        if !(200..300).contains(&observed.status) {
+            log.problems.push(Problem {
+                operation: op.name.to_owned(),
+                message: format!(
+                    "status {}: {}",
+                    observed.status,
+                    self.http.redact(&error_detail(&observed))
+                ),
+                incomplete: true,
+            });
+            return None;
+        }
+        for seen in self.checker.check(op.name, &observed, &mut log.coverage) {
+            self.record(log, op.name, observed.status, seen);
+        }
+        if observed.body.is_empty() {
+            return Some(Value::Null);
+        }
+        Some(serde_json::from_slice(&observed.body).unwrap_or(Value::Null))
+    }
+
+    fn record(&self, log: &mut Log, operation: &str, status: u16, seen: Seen) {
+        let starred = seen
+            .pointer
+            .split('/')
+            .map(|s| if s.parse::<usize>().is_ok() { "*" } else { s })
+            .collect::<Vec<_>>()
+            .join("/");
+        let key = (operation.to_owned(), starred, seen.rule);
+        if let Some(&at) = log.index.get(&key) {
+            log.findings[at].count += 1;
+            return;
+        }
+        let entity_data = operation.starts_with("entity")
+            && seen.pointer.split('/').any(|segment| segment == "data");
+        let shown = if entity_data && !self.show_entity_data {
+            "(entity data, redacted)".to_owned()
+        } else {
+            self.http.redact(&excerpt(seen.value.as_ref()))
+        };
+        log.index.insert(key, log.findings.len());
+        log.findings.push(Finding {
+            operation: operation.to_owned(),
+            status,
+            pointer: seen.pointer,
+            rule: seen.rule,
+            schema: seen.schema,
+            expected: seen.expected,
+            seen: shown,
+            count: 1,
+        });
+    }
+}
+
+/// Reads without path parameters that answer `404` when the account has
+/// nothing for them, with the id whose absence says so: an export of no
+/// entities is "entities not found".
+const NEEDS: &[(&str, &str)] = &[("entity_export", "entity_id")];
+
+/// The client's read-only operations: every `GET`.
+pub fn read_only_operations() -> Vec<&'static linkt::Operation> {
+    linkt::OPERATIONS
+        .iter()
+        .filter(|op| op.method == "GET")
+        .collect()
+}
+
+fn operation_named(name: &str) -> &'static linkt::Operation {
+    linkt::OPERATIONS
+        .iter()
+        .find(|op| op.name == name)
+        .unwrap_or_else(|| {
+            unreachable!("the write tour names an operation `{name}` the client lacks")
+        })
+}
+
+/// The path parameter of the retrieve right below `list_path`
+/// (`/v1/icp` → `icp_id` of `/v1/icp/{icp_id}`).
+fn id_below(list_path: &str, reads: &[&linkt::Operation]) -> Option<String> {
+    reads.iter().find_map(|op| {
+        let rest = op.path.strip_prefix(list_path)?.strip_prefix("/{")?;
+        let name = rest.strip_suffix('}')?;
+        (!name.contains('/')).then(|| name.to_owned())
+    })
+}
+
+/// The id of the first object of the first array in a list body: its `id`,
+/// or the property named as the path parameter (`file_id`).
+fn first_item_id(body: &Value, id_name: &str) -> Option<String> {
+    body.as_object()?
+        .values()
+        .filter_map(Value::as_array)
+        .find_map(|items| {
+            let first = items.first()?;
+            first
+                .get("id")
+                .or_else(|| first.get(id_name))?
+                .as_str()
+                .map(str::to_owned)
+        })
+}
+
+/// A value for a required parameter: the schema's first example or enum
+/// value, else `a` (a string) or `1` (a number).
+fn example_of(schema: &Value) -> String {
+    let first = schema
+        .get("examples")
+        .and_then(Value::as_array)
+        .and_then(|e| e.first())
+        .or_else(|| schema.get("example"))
+        .or_else(|| {
+            schema
+                .get("enum")
+                .and_then(Value::as_array)
+                .and_then(|e| e.first())
+        });
+    match (first, schema.get("type").and_then(Value::as_str)) {
+        (Some(Value::String(s)), _) => s.clone(),
+        (Some(other), _) => other.to_string(),
+        (None, Some("integer" | "number")) => "1".to_owned(),
+        (None, _) => "a".to_owned(),
+    }
+}
+
+/// The `detail` of an error body, bounded; else the status line's reason.
+fn error_detail(observed: &Observed) -> String {
+    let detail = serde_json::from_slice::<Value>(&observed.body)
+        .ok()
+        .and_then(|v| v.get("detail").cloned());
+    match detail {
+        Some(Value::String(s)) => excerpt(Some(&Value::String(s))),
+        Some(other) => excerpt(Some(&other)),
+        None => format!("{} bytes, no `detail`", observed.body.len()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_paged_list_names_the_id_of_the_item_below_it() {
+        let reads = read_only_operations();
+        let mut pairs: Vec<(&str, String)> = reads
+            .iter()
+            .filter(|op| !op.path.contains('{'))
+            .filter_map(|op| Some((op.name, id_below(op.path, &reads)?)))
+            .collect();
+        pairs.sort();
+        assert_eq!(
+            pairs,
+            [
+                ("entity_list", "entity_id".to_owned()),
+                ("files_list", "file_id".to_owned()),
+                ("icp_list", "icp_id".to_owned()),
+                ("run_list", "run_id".to_owned()),
+                ("schedule_list", "schedule_id".to_owned()),
+                ("sheet_list", "sheet_id".to_owned()),
+                ("signal_list", "signal_id".to_owned()),
+                ("task_list", "task_id".to_owned()),
+            ]
+        );
+    }
+
+    #[test]
+    fn examples_fill_required_parameters() {
+        assert_eq!(
+            example_of(&json!({"type": "string", "examples": ["acme"]})),
+            "acme"
+        );
+        assert_eq!(
+            example_of(&json!({"type": "string", "enum": ["csv", "json"]})),
+            "csv"
+        );
+        assert_eq!(example_of(&json!({"type": "integer"})), "1");
+        assert_eq!(example_of(&json!({"type": "string"})), "a");
+    }
+
+    #[test]
+    fn the_first_item_of_the_first_list_gives_the_id() {
+        let body = json!({"total": 2, "icps": [{"id": "a"}, {"id": "b"}]});
+        assert_eq!(first_item_id(&body, "icp_id").as_deref(), Some("a"));
+        let files = json!({"files": [{"file_id": "f"}]});
+        assert_eq!(first_item_id(&files, "file_id").as_deref(), Some("f"));
+        assert_eq!(first_item_id(&json!({"icps": []}), "icp_id"), None);
+        assert_eq!(first_item_id(&json!([{"id": "a"}]), "icp_id"), None);
+    }
+
+    #[test]
+    fn the_write_tour_is_refused_against_production_unless_allowed() {
+        let key = linkt_auth::ApiKey::new("sk-doctor-secret").expect("key");
+        let production = Config::new(key.clone());
+        let err = Tour::builder()
+            .write(true)
+            .build(&production)
+            .expect_err("refused");
+        assert!(matches!(err, Error::ProductionWrite(_)), "{err}");
+        assert!(err.to_string().contains("api.linkt.ai"), "{err}");
+        assert!(!err.to_string().contains("sk-doctor-secret"));
+        Tour::builder()
+            .write(true)
+            .allow_production_writes(true)
+            .build(&production)
+            .expect("allowed when asked");
+        Tour::builder()
+            .build(&production)
+            .expect("reading is allowed");
+        let staging = Config::builder()
+            .api_key(key)
+            .environment(Environment::Staging)
+            .build()
+            .expect("staging");
+        Tour::builder()
+            .write(true)
+            .build(&staging)
+            .expect("staging");
+    }
+
+    #[test]
+    fn a_page_size_outside_the_api_bounds_is_refused() {
+        let config = Config::new(linkt_auth::ApiKey::new("k").expect("key"));
+        for bad in [0, 101] {
+            let err = Tour::builder()
+                .page_size(bad)
+                .build(&config)
+                .expect_err("bad");
+            assert!(matches!(err, Error::PageSize(n) if n == bad), "{err}");
+        }
+    }
+}
