@@ -46,6 +46,10 @@ commands:
                         and print the change report against the file it replaces
   normalize [--out F]   write the normalized OpenAPI 3.0 document (default: stdout)
   conformance           print the conformance coverage table; fails on anything uncovered
+  conformance --live [--write [--i-know]] [--plan free|pro] [--report F] [--mock]
+                        check the live API (LINKT_API_KEY, LINKT_BASE_URL or LINKT_ENVIRONMENT)
+                        against the spec: `linkt doctor` with these arguments; exits 0 for no
+                        or additive drift, 1 for breaking drift, 2 for an incomplete tour
   bench [--smoke]       benchmark the client against plain reqwest (see BENCHMARKS.md)
   semver [--baseline R] check the library crates' public API with cargo-semver-checks against
                         the baseline revision (semver-baseline.toml unless R is given)
@@ -86,6 +90,7 @@ fn main() -> ExitCode {
         ["normalize"] => codegen::normalize(None),
         ["normalize", "--out", path] => codegen::normalize(Some(PathBuf::from(path))),
         ["conformance"] => conformance::run(),
+        ["conformance", "--live", rest @ ..] => conformance::live(rest),
         ["bench", rest @ ..] => bench::run(rest),
         ["semver", rest @ ..] => semver::run(rest),
         ["mutants", rest @ ..] => mutants::run(rest),

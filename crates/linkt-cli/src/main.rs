@@ -30,6 +30,7 @@ use clap::{Arg, ArgAction, ArgMatches, Command};
 )]
 mod generated;
 
+mod doctor;
 mod export;
 mod output;
 mod progress;
@@ -47,7 +48,7 @@ use session::Session;
 async fn main() -> ExitCode {
     let matches = command().get_matches();
     match run(&matches).await {
-        Ok(()) => ExitCode::SUCCESS,
+        Ok(code) => code,
         Err(err) => {
             let _ = writeln!(std::io::stderr(), "linkt: {}", session::one_line(err));
             ExitCode::FAILURE
@@ -138,13 +139,23 @@ fn command() -> Command {
         }
         command = command.subcommand(sub);
     }
-    command.subcommand(quickstart::command())
+    command
+        .subcommand(quickstart::command())
+        .subcommand(doctor::command())
 }
 
-async fn run(matches: &ArgMatches) -> anyhow::Result<()> {
+async fn run(matches: &ArgMatches) -> anyhow::Result<ExitCode> {
     let Some((name, sub)) = matches.subcommand() else {
         anyhow::bail!("no subcommand given; see `linkt --help`");
     };
+    // The doctor makes its own calls (raw, to see every field).
+    if name == "doctor" {
+        return doctor::run(sub).await;
+    }
+    run_operation(name, sub).await.map(|()| ExitCode::SUCCESS)
+}
+
+async fn run_operation(name: &str, sub: &ArgMatches) -> anyhow::Result<()> {
     let format = sub.get_one::<String>("output").map(|s| s.as_str());
 
     // Templates need no client (and so no key).
@@ -192,8 +203,8 @@ mod tests {
         }
         assert_eq!(
             command.get_subcommands().count(),
-            linkt::OPERATIONS.len() + 1,
-            "one per operation, plus quickstart"
+            linkt::OPERATIONS.len() + 2,
+            "one per operation, plus quickstart and doctor"
         );
     }
 }

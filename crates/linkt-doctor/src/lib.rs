@@ -17,6 +17,7 @@ mod report;
 pub mod tour;
 
 pub use http::{MAX_BODY_BYTES, MAX_RATE_LIMIT_WAIT};
+pub use linkt_auth::{ApiKey, Config, Environment};
 pub use linkt_backoff::Plan;
 pub use report::{
     Call, Finding, HEADERS_READ_BY_CLIENT, HeaderSeen, Impact, NeverSent, Outcome, Problem, Report,

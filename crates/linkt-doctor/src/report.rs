@@ -375,7 +375,7 @@ impl Report {
         }
     }
 
-    /// One line: outcome, findings, calls and coverage.
+    /// One line: outcome, findings, calls, coverage, skips and errors.
     pub fn summary(&self) -> String {
         let breaking = self
             .findings
@@ -388,13 +388,14 @@ impl Report {
             .iter()
             .filter(|op| touched.contains(op.as_str()))
             .count();
+        let errors = self.problems.iter().filter(|p| p.incomplete).count();
         format!(
-            "{}: {} finding(s), {breaking} breaking; {} call(s); {read_touched} of {} read-only operations; {} problem(s)",
+            "{}: {} finding(s), {breaking} breaking; {} call(s); {read_touched} of {} read-only operations; {} skipped, {errors} error(s)",
             self.outcome(),
             self.findings.len(),
             self.calls.len(),
             self.read_only_operations.len(),
-            self.problems.len(),
+            self.problems.len() - errors,
         )
     }
 

@@ -500,3 +500,100 @@ async fn search_and_wait(client: &linkt::Client) -> String {
     assert!(outcome.is_completed(), "{outcome:?}");
     icp.id
 }
+
+/// `linkt doctor` exits by the tour's outcome: 0 for a server that matches
+/// the spec (here an empty mock: the retrieves are skipped, as the report
+/// says), 1 for drift that breaks the client, and writes the report where
+/// asked.
+#[test]
+fn doctor_exits_by_the_drift_it_finds() {
+    let clean = linkt(&["--mock", "doctor"], &[]);
+    assert_eq!(clean.code, Some(0), "{clean:?}");
+    assert!(
+        clean.stdout.starts_with("# Linkt API drift report"),
+        "{clean:?}"
+    );
+    assert!(
+        clean.stdout.contains("- Outcome: **no drift**"),
+        "{clean:?}"
+    );
+    assert!(
+        clean
+            .stderr
+            .starts_with("linkt doctor: no drift: 0 finding(s)"),
+        "{clean:?}"
+    );
+
+    let dir = std::env::temp_dir().join(format!("linkt-doctor-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let path = dir.join("drift.md");
+    let path_arg = path.to_str().expect("utf-8 path");
+    let breaking = linkt(
+        &[
+            "--mock",
+            "doctor",
+            "--mock-drift",
+            "null-required-field,unknown-field",
+            "--report",
+            path_arg,
+        ],
+        &[],
+    );
+    assert_eq!(breaking.code, Some(1), "{breaking:?}");
+    assert!(breaking.stdout.is_empty(), "{breaking:?}");
+    let report = std::fs::read_to_string(&path).expect("report written");
+    assert!(
+        report.contains(
+            "| breaking | `icp_list` | 200 | `/page` | response-property-became-nullable |"
+        ),
+        "{report}"
+    );
+    assert!(
+        report.contains(
+            "| additive | `icp_list` | 200 | `/drift_unknown_field` | response-property-added |"
+        ),
+        "{report}"
+    );
+
+    let additive = linkt(&["--mock", "doctor", "--mock-drift", "unknown-field"], &[]);
+    assert_eq!(additive.code, Some(0), "{additive:?}");
+    assert!(
+        additive
+            .stdout
+            .contains("- Outcome: **additive drift only**"),
+        "{additive:?}"
+    );
+}
+
+#[test]
+fn doctor_refuses_bad_arguments_before_any_call() {
+    let unknown = linkt(&["--mock", "doctor", "--mock-drift", "gremlins"], &[]);
+    let line = unknown.error_line();
+    assert!(line.contains("unknown drift kind `gremlins`"), "{line}");
+    assert!(line.contains("unknown-field"), "{line}");
+
+    // Production (no base URL) with --write and no --i-know: refused
+    // without a request (an unroutable key would fail otherwise anyway).
+    let refused = linkt(
+        &["doctor", "--write"],
+        &[("LINKT_API_KEY", "sk-doctor-secret")],
+    );
+    let line = refused.error_line();
+    assert!(
+        line.contains("against production (https://api.linkt.ai)"),
+        "{line}"
+    );
+    assert!(line.contains("--i-know"), "{line}");
+    assert!(!refused.stderr.contains("sk-doctor-secret"));
+
+    let needs_mock = linkt(
+        &["doctor", "--mock-drift", "all"],
+        &[("LINKT_API_KEY", "k")],
+    );
+    assert!(
+        needs_mock
+            .error_line()
+            .contains("--mock-drift needs --mock"),
+        "{needs_mock:?}"
+    );
+}
