@@ -6,6 +6,9 @@
 //! the typed client. It borrows that client's HTTP connection settings
 //! (TLS, timeouts, no redirects) and adds the key itself.
 
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant, SystemTime};
 
@@ -48,6 +51,15 @@ pub(crate) fn segment(value: &str) -> String {
         ".." => "%2E%2E".to_owned(),
         _ => utf8_percent_encode(value, SEGMENT).to_string(),
     }
+}
+
+/// How the tour waits: `tokio::time::sleep` unless replaced
+/// ([`TourBuilder::sleep_with`](crate::TourBuilder::sleep_with)).
+pub(crate) type Sleep =
+    Arc<dyn Fn(Duration) -> Pin<Box<dyn Future<Output = ()> + Send>> + Send + Sync>;
+
+pub(crate) fn tokio_sleep() -> Sleep {
+    Arc::new(|wait| Box::pin(tokio::time::sleep(wait)))
 }
 
 /// One response as received.
@@ -94,6 +106,7 @@ pub(crate) struct Http {
     budget: usize,
     sent: AtomicUsize,
     secret: String,
+    sleep: Sleep,
 }
 
 impl std::fmt::Debug for Http {
@@ -107,7 +120,12 @@ impl std::fmt::Debug for Http {
 }
 
 impl Http {
-    pub(crate) fn new(config: &Config, plan: Plan, budget: usize) -> Result<Http, Error> {
+    pub(crate) fn new(
+        config: &Config,
+        plan: Plan,
+        budget: usize,
+        sleep: Sleep,
+    ) -> Result<Http, Error> {
         let typed = linkt::Client::builder()
             .api_key(config.api_key().clone())
             .base_url(config.base_url())
@@ -124,6 +142,7 @@ impl Http {
             budget,
             sent: AtomicUsize::new(0),
             secret: config.api_key().expose_secret().to_owned(),
+            sleep,
         })
     }
 
@@ -163,7 +182,7 @@ impl Http {
                     .unwrap_or(Duration::from_secs(1));
                 if wait <= MAX_RATE_LIMIT_WAIT {
                     rate_limited += 1;
-                    tokio::time::sleep(wait).await;
+                    (self.sleep)(wait).await;
                     continue;
                 }
             }
@@ -195,7 +214,7 @@ impl Http {
         }
         let wait = self.limiter.reserve(Instant::now());
         if !wait.is_zero() {
-            tokio::time::sleep(wait).await;
+            (self.sleep)(wait).await;
         }
         let method = reqwest::Method::from_bytes(method.as_bytes())
             .map_err(|_| Failure::Transport(format!("`{method}` is not an HTTP method")))?;

@@ -19,7 +19,9 @@
 //! deleted is an error of the report.
 
 use std::collections::{BTreeMap, HashMap};
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::future::Future;
+use std::sync::Arc;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use linkt_auth::{Config, Environment};
 use linkt_backoff::Plan;
@@ -27,7 +29,7 @@ use serde_json::{Value, json};
 
 use crate::Error;
 use crate::check::{Checker, Coverage, Seen};
-use crate::http::{Http, Observed, segment};
+use crate::http::{Http, Observed, Sleep, segment, tokio_sleep};
 use crate::report::{Call, Finding, NeverSent, Problem, Report, excerpt};
 
 /// The most requests the read-only tour sends (a `429` retried counts
@@ -45,7 +47,7 @@ pub const DEFAULT_PAGE_SIZE: u32 = 5;
 pub const WRITE_TOUR_PREFIX: &str = "linkt-doctor write tour";
 
 /// Configures a [`Tour`].
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 #[must_use]
 pub struct TourBuilder {
     plan: Plan,
@@ -53,6 +55,19 @@ pub struct TourBuilder {
     production_writes: bool,
     show_entity_data: bool,
     page_size: u32,
+    sleep: Sleep,
+}
+
+impl std::fmt::Debug for TourBuilder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TourBuilder")
+            .field("plan", &self.plan)
+            .field("write", &self.write)
+            .field("production_writes", &self.production_writes)
+            .field("show_entity_data", &self.show_entity_data)
+            .field("page_size", &self.page_size)
+            .finish_non_exhaustive()
+    }
 }
 
 impl Default for TourBuilder {
@@ -63,6 +78,7 @@ impl Default for TourBuilder {
             production_writes: false,
             show_entity_data: false,
             page_size: DEFAULT_PAGE_SIZE,
+            sleep: tokio_sleep(),
         }
     }
 }
@@ -101,6 +117,18 @@ impl TourBuilder {
         self
     }
 
+    /// Replace how the tour waits for the plan and for a `429`'s
+    /// `Retry-After` (default `tokio::time::sleep`), e.g. to record the
+    /// waits in a test instead of waiting.
+    pub fn sleep_with<F, Fut>(mut self, sleep: F) -> Self
+    where
+        F: Fn(Duration) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = ()> + Send + 'static,
+    {
+        self.sleep = Arc::new(move |wait| Box::pin(sleep(wait)));
+        self
+    }
+
     /// A tour of the server `config` names, with its key.
     ///
     /// # Errors
@@ -120,7 +148,7 @@ impl TourBuilder {
         let spec = linkt_mock::spec::Spec::load().map_err(|err| Error::Spec(err.to_string()))?;
         let budget = MAX_READ_CALLS + if self.write { MAX_WRITE_CALLS } else { 0 };
         Ok(Tour {
-            http: Http::new(config, self.plan, budget)?,
+            http: Http::new(config, self.plan, budget, self.sleep)?,
             checker: Checker::new(spec),
             write: self.write,
             show_entity_data: self.show_entity_data,
@@ -833,6 +861,57 @@ mod tests {
             .write(true)
             .build(&staging)
             .expect("staging");
+    }
+
+    #[test]
+    fn entity_data_and_the_key_never_reach_the_report() {
+        let key = "sk-doctor-secret-1234";
+        let config = Config::builder()
+            .api_key(linkt_auth::ApiKey::new(key).expect("key"))
+            .base_url("http://127.0.0.1:9")
+            .allow_insecure_http(true)
+            .build()
+            .expect("config");
+        let seen = |pointer: &str, value: Value| Seen {
+            rule: crate::Rule::ResponsePropertyTypeChanged,
+            pointer: pointer.to_owned(),
+            expected: "Input should be a valid string".to_owned(),
+            value: Some(value),
+            schema: Some("EntityResponse".to_owned()),
+        };
+        for (show, want) in [
+            (false, "(entity data, redacted)"),
+            (true, "\"jane@example.com\""),
+        ] {
+            let tour = Tour::builder()
+                .show_entity_data(show)
+                .build(&config)
+                .expect("tour");
+            let mut log = Log::default();
+            tour.record(
+                &mut log,
+                "entity_retrieve",
+                200,
+                seen("/data/email", json!("jane@example.com")),
+            );
+            tour.record(
+                &mut log,
+                "entity_list",
+                200,
+                seen("/entities/3/name", json!(format!("echo {key}"))),
+            );
+            tour.record(
+                &mut log,
+                "entity_list",
+                200,
+                seen("/entities/4/name", json!(1)),
+            );
+            assert_eq!(log.findings[0].seen, want);
+            assert_eq!(log.findings[1].seen, "\"echo <redacted>\"");
+            // The same place in another element of the list is counted,
+            // not listed again.
+            assert_eq!((log.findings.len(), log.findings[1].count), (2, 2));
+        }
     }
 
     #[test]

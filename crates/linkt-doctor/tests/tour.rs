@@ -1,10 +1,11 @@
 //! The tours against `linkt-mock`: clean, drifting, failing midway.
 
 use std::collections::BTreeSet;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use linkt_doctor::{Impact, MAX_READ_CALLS, MAX_WRITE_CALLS, Outcome, Report, Rule, Tour};
-use linkt_mock::{Drift, DriftKind, Fault, InjectedDrift, MockServer};
+use linkt_doctor::{Impact, MAX_READ_CALLS, MAX_WRITE_CALLS, Outcome, Plan, Report, Rule, Tour};
+use linkt_mock::{Drift, DriftKind, Fault, InjectedDrift, KeyConfig, MockServer};
 use serde_json::{Value, json};
 
 /// The whole tour, as the tests bound it: well under a minute here.
@@ -436,6 +437,24 @@ async fn a_step_failing_midway_still_deletes_what_was_created() {
     assert!(!touched.contains("schedule_create"));
 }
 
+/// The waits a tour asked for, recorded instead of waited.
+#[derive(Clone, Default)]
+struct Waits(Arc<Mutex<Vec<Duration>>>);
+
+impl Waits {
+    fn sleep(&self) -> impl Fn(Duration) -> std::future::Ready<()> + Send + Sync + 'static {
+        let waits = self.0.clone();
+        move |wait| {
+            waits.lock().expect("waits").push(wait);
+            std::future::ready(())
+        }
+    }
+
+    fn all(&self) -> Vec<Duration> {
+        self.0.lock().expect("waits").clone()
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_429_is_waited_out_and_the_call_retried_once() {
     let server = server(Drift::none()).await;
@@ -443,15 +462,22 @@ async fn a_429_is_waited_out_and_the_call_retried_once() {
         .faults()
         .inject(
             "icp_list",
-            Fault::status_with_retry_after(429, Duration::from_secs(1)),
+            Fault::status_with_retry_after(429, Duration::from_secs(7)),
             1,
         )
         .expect("fault");
+    let waits = Waits::default();
     let report = Tour::builder()
+        .sleep_with(waits.sleep())
         .build(&config(&server))
         .expect("tour")
         .run()
         .await;
+    assert_eq!(
+        waits.all(),
+        [Duration::from_secs(7)],
+        "the server's Retry-After, once"
+    );
     let list = report
         .calls()
         .iter()
@@ -482,4 +508,48 @@ async fn a_429_is_waited_out_and_the_call_retried_once() {
         report.problems()
     );
     assert_eq!(report.outcome(), Outcome::NoDrift);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_tour_is_paced_by_the_plan() {
+    // The mock's own limit is not in the way (a Pro key); the tour's plan
+    // allows 5 calls a minute.
+    let server = MockServer::builder()
+        .key_config(KeyConfig::new("sk-paced").plan(Plan::Pro))
+        .start()
+        .await
+        .expect("mock");
+    let config = linkt_auth::Config::builder()
+        .api_key(linkt_auth::ApiKey::new("sk-paced").expect("key"))
+        .base_url(server.base_url())
+        .allow_insecure_http(true)
+        .build()
+        .expect("config");
+    let waits = Waits::default();
+    let report = Tour::builder()
+        .plan(Plan::Custom {
+            per_minute: 5,
+            per_day: 0,
+        })
+        .sleep_with(waits.sleep())
+        .build(&config)
+        .expect("tour")
+        .run()
+        .await;
+    let calls = report.calls().len();
+    assert!(calls > 5, "{calls}");
+    // Calls 6 to 10 each waited for a slot of the next minute: nothing is
+    // sent faster than the plan allows. The waits are recorded, not slept,
+    // so time does not move on: from the 11th call the next slot is two
+    // minutes away, beyond what the tour waits for (a slot that far off is
+    // a daily quota's; the server's 429 then says how long), and those are
+    // sent without a wait.
+    let waits = waits.all();
+    assert_eq!(waits.len(), 5.min(calls - 5), "{waits:?}");
+    assert!(
+        waits
+            .iter()
+            .all(|w| *w > Duration::from_secs(55) && *w <= Duration::from_secs(60)),
+        "{waits:?}"
+    );
 }
