@@ -47,6 +47,7 @@ pub(crate) const LIBRARY_CRATES: &[&str] = &[
     "linkt-httpmock",
     "linkt-mock",
     "linkt-ratelimit-redis",
+    "linkt-doctor",
 ];
 
 /// cargo-semver-checks' exit code when a lint failed (101: it could not run).

@@ -732,3 +732,17 @@ fn the_real_spec_with_a_removed_response_field() {
     );
     assert!(markdown(&report).contains("**1 breaking**, 0 not breaking"));
 }
+
+/// The drift report of `linkt doctor` suggests spec changes in this
+/// report's vocabulary: each of its rules is one of these.
+#[test]
+fn the_drift_reports_rules_are_change_report_rules() {
+    let ids: Vec<&str> = Rule::ALL.iter().map(|rule| rule.id()).collect();
+    for rule in linkt_doctor::Rule::ALL {
+        assert!(
+            ids.contains(&rule.name()),
+            "`{}` of linkt-doctor is not a change-report rule",
+            rule.name()
+        );
+    }
+}
