@@ -5,8 +5,9 @@
 //!    first item's id kept for the retrieve below its path (the list
 //!    `/v1/icp` gives the `icp_id` of `/v1/icp/{icp_id}`);
 //! 2. each list again with the id filters the spec documents for it and
-//!    the tour has ids for (`/v1/sheet?icp_id=…`), and once each the
-//!    unpaged reads (counts, export, the default schema and field
+//!    the tour has ids for (`/v1/sheet?icp_id=…`; `entity_ids` gets the one
+//!    `entity_id` found), and once each the unpaged reads (counts, the
+//!    export, of that one entity, the default schema and field
 //!    definitions);
 //! 3. each operation with path parameters, with the ids found; one without
 //!    an id to use is skipped, and the report says why.
@@ -308,7 +309,14 @@ impl Tour {
             let filters: Vec<(String, String)> = params
                 .iter()
                 .filter(|p| p.location == "query" && !p.required)
-                .filter_map(|p| Some((p.name.clone(), found.get(&p.name)?.clone())))
+                .filter_map(|p| {
+                    // `entity_ids` takes the one `entity_id` found: the
+                    // export of one entity stays small.
+                    let id = found
+                        .get(&p.name)
+                        .or_else(|| found.get(&format!("{}_id", p.name.strip_suffix("_ids")?)))?;
+                    Some((p.name.clone(), id.clone()))
+                })
                 .collect();
             if paged && filters.is_empty() {
                 continue;
