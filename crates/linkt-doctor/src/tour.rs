@@ -397,8 +397,10 @@ impl Tour {
         let mut created: Vec<(&'static str, String)> = Vec::new();
         self.write_steps(log, &name, &mut created).await;
         while let Some((operation, path)) = created.pop() {
-            let op = operation_named(operation);
-            let answer = self.call_on(log, op, path.clone(), &[], None, false).await;
+            let answer = match operation_named(log, operation) {
+                Some(op) => self.call_on(log, op, path.clone(), &[], None, false).await,
+                None => None,
+            };
             if answer.is_none() {
                 log.problems.push(Problem {
                     operation: operation.to_owned(),
@@ -416,73 +418,46 @@ impl Tour {
         name: &str,
         created: &mut Vec<(&'static str, String)>,
     ) -> Option<()> {
+        const NOTE: &str = "Created and deleted by the write tour of linkt-doctor";
         let icp = self
-            .create(
+            .crud(
                 log,
-                "icp_create",
-                "icp_delete",
-                "/v1/icp",
-                &json!({
+                &ICP,
+                created,
+                json!({
                     "name": name,
-                    "description": "Created and deleted by the write tour of linkt-doctor",
+                    "description": NOTE,
                     "entity_targets": [
                         {"entity_type": "company", "root": true, "description": "Companies"},
                         {"entity_type": "person", "desired_count": 1, "description": "Their CEO"}
                     ]
                 }),
-                created,
             )
             .await?;
-        let icp_path = format!("/v1/icp/{}", segment(&icp));
-        self.step(log, "icp_retrieve", &icp_path, None).await?;
-        self.step(
-            log,
-            "icp_update",
-            &icp_path,
-            Some(&json!({
-                "description": "Updated by the write tour of linkt-doctor"
-            })),
-        )
-        .await?;
-
         let sheet = self
-            .create(
+            .crud(
                 log,
-                "sheet_create",
-                "sheet_delete",
-                "/v1/sheet",
-                &json!({
+                &SHEET,
+                created,
+                json!({
                     "name": name,
-                    "description": "Created and deleted by the write tour of linkt-doctor",
+                    "description": NOTE,
                     "icp_id": icp,
                     "entity_type": "company"
                 }),
-                created,
             )
             .await?;
-        let sheet_path = format!("/v1/sheet/{}", segment(&sheet));
-        self.step(log, "sheet_retrieve", &sheet_path, None).await?;
-        self.step(
-            log,
-            "sheet_update",
-            &sheet_path,
-            Some(&json!({
-                "description": "Updated by the write tour of linkt-doctor"
-            })),
-        )
-        .await?;
         let schema_path = format!("/v1/sheet/schema/{}", segment(&sheet));
+        let field = json!({
+            "name": "linkt_doctor_check",
+            "field_type": "string",
+            "description": NOTE
+        });
         self.step(
             log,
             "sheet_schema_add_fields",
             &schema_path,
-            Some(&json!({
-                "fields": [{
-                    "name": "linkt_doctor_check",
-                    "field_type": "string",
-                    "description": "Added and removed by the write tour of linkt-doctor"
-                }]
-            })),
+            Some(&json!({"fields": [field]})),
         )
         .await?;
         self.step(log, "sheet_schema_get", &schema_path, None)
@@ -496,83 +471,59 @@ impl Tour {
             })),
         )
         .await?;
-
         let task = self
-            .create(log, "task_create", "task_delete", "/v1/task", &json!({
+            .crud(log, &TASK, created, json!({
                 "name": name,
-                "description": "Created and deleted by the write tour of linkt-doctor; never executed",
+                "description": format!("{NOTE}; never executed"),
                 "flow_name": "search",
                 "deployment_name": "main",
                 "icp_id": icp,
                 "task_config": {"type": "search", "desired_contact_count": 1, "user_feedback": ""}
-            }), created)
+            }))
             .await?;
-        let task_path = format!("/v1/task/{}", segment(&task));
-        self.step(log, "task_retrieve", &task_path, None).await?;
-        self.step(
+        self.crud(
             log,
-            "task_update",
-            &task_path,
-            Some(&json!({
-                "description": "Updated by the write tour of linkt-doctor; never executed"
-            })),
-        )
-        .await?;
-
-        let schedule = self
-            .create(
-                log,
-                "schedule_create",
-                "schedule_delete",
-                "/v1/schedule",
-                &json!({
-                    "name": name,
-                    "task_id": task,
-                    "icp_id": icp,
-                    "cron_expression": "0 9 * * 1",
-                    "parameters": {}
-                }),
-                created,
-            )
-            .await?;
-        let schedule_path = format!("/v1/schedule/{}", segment(&schedule));
-        self.step(log, "schedule_retrieve", &schedule_path, None)
-            .await?;
-        self.step(
-            log,
-            "schedule_update",
-            &schedule_path,
-            Some(&json!({"status": "paused"})),
+            &SCHEDULE,
+            created,
+            json!({
+                "name": name,
+                "task_id": task,
+                "icp_id": icp,
+                "cron_expression": "0 9 * * 1",
+                "parameters": {}
+            }),
         )
         .await?;
         Some(())
     }
 
-    /// Creates a resource; its id, with its deletion queued.
-    async fn create(
+    /// Creates a resource from `body` (its deletion queued), reads it and
+    /// updates it; its id.
+    async fn crud(
         &self,
         log: &mut Log,
-        operation: &'static str,
-        delete: &'static str,
-        path: &str,
-        body: &Value,
+        resource: &Crud,
         created: &mut Vec<(&'static str, String)>,
+        body: Value,
     ) -> Option<String> {
-        let value = self.step(log, operation, path, Some(body)).await?;
-        match value.get("id").and_then(Value::as_str) {
-            Some(id) => {
-                created.push((delete, format!("{path}/{}", segment(id))));
-                Some(id.to_owned())
-            }
-            None => {
-                log.problems.push(Problem {
-                    operation: operation.to_owned(),
-                    message: "the response has no `id`: what it created cannot be deleted".into(),
-                    incomplete: true,
-                });
-                None
-            }
-        }
+        let value = self
+            .step(log, resource.create, resource.collection, Some(&body))
+            .await?;
+        let Some(id) = value.get("id").and_then(Value::as_str) else {
+            log.problems.push(Problem {
+                operation: resource.create.to_owned(),
+                message: "the response has no `id`: what it created cannot be deleted".into(),
+                incomplete: true,
+            });
+            return None;
+        };
+        let path = format!("{}/{}", resource.collection, segment(id));
+        created.push((resource.delete, path.clone()));
+        self.step(log, resource.retrieve, &path, None).await?;
+        let (field, value) = resource.change;
+        self.step(log, resource.update, &path, Some(&json!({ field: value })))
+            .await?;
+        Some(id.to_owned())
     }
 
     async fn step(
@@ -582,7 +533,7 @@ impl Tour {
         path: &str,
         body: Option<&Value>,
     ) -> Option<Value> {
-        let op = operation_named(operation);
+        let op = operation_named(log, operation)?;
         self.call_on(log, op, path.to_owned(), &[], body, true)
             .await
     }
@@ -707,6 +658,56 @@ impl Tour {
     }
 }
 
+/// The operations of one resource the write tour creates, reads, updates
+/// (one field, `change`) and deletes.
+struct Crud {
+    collection: &'static str,
+    create: &'static str,
+    retrieve: &'static str,
+    update: &'static str,
+    delete: &'static str,
+    change: (&'static str, &'static str),
+}
+
+const UPDATED: &str = "Updated by the write tour of linkt-doctor";
+
+const ICP: Crud = Crud {
+    collection: "/v1/icp",
+    create: "icp_create",
+    retrieve: "icp_retrieve",
+    update: "icp_update",
+    delete: "icp_delete",
+    change: ("description", UPDATED),
+};
+
+const SHEET: Crud = Crud {
+    collection: "/v1/sheet",
+    create: "sheet_create",
+    retrieve: "sheet_retrieve",
+    update: "sheet_update",
+    delete: "sheet_delete",
+    change: ("description", UPDATED),
+};
+
+const TASK: Crud = Crud {
+    collection: "/v1/task",
+    create: "task_create",
+    retrieve: "task_retrieve",
+    update: "task_update",
+    delete: "task_delete",
+    change: ("description", UPDATED),
+};
+
+/// A schedule is paused as soon as it exists.
+const SCHEDULE: Crud = Crud {
+    collection: "/v1/schedule",
+    create: "schedule_create",
+    retrieve: "schedule_retrieve",
+    update: "schedule_update",
+    delete: "schedule_delete",
+    change: ("status", "paused"),
+};
+
 /// Reads without path parameters that answer `404` when the account has
 /// nothing for them, with the id whose absence says so: an export of no
 /// entities is "entities not found".
@@ -720,13 +721,18 @@ pub fn read_only_operations() -> Vec<&'static linkt::Operation> {
         .collect()
 }
 
-fn operation_named(name: &str) -> &'static linkt::Operation {
-    linkt::OPERATIONS
-        .iter()
-        .find(|op| op.name == name)
-        .unwrap_or_else(|| {
-            unreachable!("the write tour names an operation `{name}` the client lacks")
-        })
+/// The client's operation `name`; an error of the tour if it has none (a
+/// test checks that every name the write tour uses exists).
+fn operation_named(log: &mut Log, name: &str) -> Option<&'static linkt::Operation> {
+    let found = linkt::OPERATIONS.iter().find(|op| op.name == name);
+    if found.is_none() {
+        log.problems.push(Problem {
+            operation: name.to_owned(),
+            message: "the client has no such operation".to_owned(),
+            incomplete: true,
+        });
+    }
+    found
 }
 
 /// The path parameter of the retrieve right below `list_path`
@@ -815,6 +821,34 @@ mod tests {
                 ("task_list", "task_id".to_owned()),
             ]
         );
+    }
+
+    #[test]
+    fn every_operation_of_the_write_tour_exists_with_its_method() {
+        let mut log = Log::default();
+        let methods = ["POST", "GET", "PUT|PATCH", "DELETE"];
+        for crud in [&ICP, &SHEET, &TASK, &SCHEDULE] {
+            let names = [crud.create, crud.retrieve, crud.update, crud.delete];
+            for (name, method) in names.iter().zip(methods) {
+                let op = operation_named(&mut log, name).expect("exists");
+                assert!(
+                    method.split('|').any(|m| m == op.method),
+                    "{name}: {}",
+                    op.method
+                );
+                assert!(op.path.starts_with(crud.collection), "{name}: {}", op.path);
+            }
+        }
+        for name in [
+            "sheet_schema_add_fields",
+            "sheet_schema_get",
+            "sheet_schema_delete_fields",
+        ] {
+            assert!(operation_named(&mut log, name).is_some());
+        }
+        assert_eq!(log.problems, []);
+        assert!(operation_named(&mut log, "icp_teleport").is_none());
+        assert!(log.problems[0].incomplete);
     }
 
     #[test]
