@@ -194,6 +194,9 @@ struct Log {
     headers: BTreeMap<String, u32>,
     calls: Vec<Call>,
     problems: Vec<Problem>,
+    /// The key was refused (`401`): every later call would be too, so none
+    /// is made.
+    unauthorized: bool,
 }
 
 impl Tour {
@@ -209,7 +212,7 @@ impl Tour {
     pub async fn run(&self) -> Report {
         let mut log = Log::default();
         self.read_tour(&mut log).await;
-        if self.write {
+        if self.write && !log.unauthorized {
             self.write_tour(&mut log).await;
         }
         let mut findings = log.findings;
@@ -287,6 +290,9 @@ impl Tour {
 
         // 1. First pages; ids for the retrieves below each list's path.
         for op in &lists {
+            if log.unauthorized {
+                return;
+            }
             let params = self.params(op.name);
             if !params.iter().any(|p| p.name == "page") {
                 continue;
@@ -304,6 +310,9 @@ impl Tour {
 
         // 2. Filters by the ids found, and the unpaged reads.
         for op in &lists {
+            if log.unauthorized {
+                return;
+            }
             let params = self.params(op.name);
             let paged = params.iter().any(|p| p.name == "page");
             let filters: Vec<(String, String)> = params
@@ -338,6 +347,9 @@ impl Tour {
 
         // 3. Operations on one item.
         for op in &items {
+            if log.unauthorized {
+                return;
+            }
             let params = self.params(op.name);
             let mut path = op.path.to_owned();
             let mut missing = Vec::new();
@@ -561,6 +573,9 @@ impl Tour {
         body: Option<&Value>,
         budgeted: bool,
     ) -> Option<Value> {
+        if log.unauthorized {
+            return None;
+        }
         let mut request = format!("{} {path}", op.method);
         for (n, (name, value)) in query.iter().enumerate() {
             request.push(if n == 0 { '?' } else { '&' });
@@ -605,10 +620,16 @@ impl Tour {
             }
         }
         if !(200..300).contains(&observed.status) {
+            let hint = if observed.status == 401 {
+                log.unauthorized = true;
+                " (the key was refused: the tour stops here)"
+            } else {
+                ""
+            };
             log.problems.push(Problem {
                 operation: op.name.to_owned(),
                 message: format!(
-                    "status {}: {}",
+                    "status {}: {}{hint}",
                     observed.status,
                     self.http.redact(&error_detail(&observed))
                 ),

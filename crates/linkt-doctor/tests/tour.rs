@@ -553,3 +553,36 @@ async fn the_tour_is_paced_by_the_plan() {
         "{waits:?}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_refused_key_stops_the_tour_at_the_first_call() {
+    let server = server(Drift::none()).await;
+    let config = linkt_auth::Config::builder()
+        .api_key(linkt_auth::ApiKey::new("sk-not-a-key-of-this-server").expect("key"))
+        .base_url(server.base_url())
+        .allow_insecure_http(true)
+        .build()
+        .expect("config");
+    let report = Tour::builder()
+        .write(true)
+        .build(&config)
+        .expect("tour")
+        .run()
+        .await;
+    assert_eq!(report.calls().len(), 1, "{}", report.to_markdown());
+    assert_eq!(report.problems().len(), 1);
+    let problem = &report.problems()[0];
+    assert!(problem.message.starts_with("status 401"), "{problem:?}");
+    assert!(
+        problem.message.contains("the tour stops here"),
+        "{problem:?}"
+    );
+    assert_eq!(report.outcome().exit_code(), 2);
+    assert!(!report.to_markdown().contains("sk-not-a-key-of-this-server"));
+    let journal: Vec<_> = server
+        .journal()
+        .into_iter()
+        .map(|e| (e.method, e.path, e.status))
+        .collect();
+    assert_eq!(journal.len(), 1, "{journal:?}");
+}
