@@ -189,6 +189,40 @@ mod tests {
     }
 
     #[test]
+    fn accessors_report_the_name_type_and_contents() {
+        let part = FilePart::new("notes.txt", "text/plain", "hello");
+        assert_eq!(part.file_name(), "notes.txt");
+        assert_eq!(part.content_type(), "text/plain");
+        assert_eq!(part.contents(), &Bytes::from_static(b"hello"));
+        assert_eq!(
+            FilePart::xlsx("book.xlsx", "").content_type(),
+            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+        );
+    }
+
+    #[test]
+    fn an_empty_file_keeps_its_name_and_type() {
+        let part = FilePart::csv("empty.csv", "");
+        let (_, body) = encode_multipart("file", &part.to_envelope(), "B");
+        assert_eq!(
+            String::from_utf8(body).expect("utf-8"),
+            "--B\r\nContent-Disposition: form-data; name=\"file\"; filename=\"empty.csv\"\r\n\
+             Content-Type: text/csv\r\n\r\n\r\n--B--\r\n"
+        );
+    }
+
+    #[test]
+    fn an_envelope_cut_inside_a_field_is_treated_as_raw_bytes() {
+        let envelope = FilePart::csv("a.csv", "x").to_envelope();
+        // The length of the file name is whole, its five bytes are not.
+        let cut = &envelope[..ENVELOPE_MAGIC.len() + 4 + 2];
+        assert!(FilePart::from_envelope(cut).is_none());
+        let (_, body) = encode_multipart("file", cut, "B");
+        let text = String::from_utf8_lossy(&body);
+        assert!(text.contains("filename=\"upload.bin\""), "{text}");
+    }
+
+    #[test]
     fn disposition_parameters_cannot_break_out_of_quotes() {
         assert_eq!(quote("a\"\r\nb"), "a%22%0D%0Ab");
     }
