@@ -433,3 +433,72 @@ async fn the_csv_export_is_streamed_past_the_json_limit() {
             .expect("the body");
     assert_eq!(chunks.concat().len(), 64 * 1024);
 }
+
+#[tokio::test]
+async fn the_default_limit_reads_a_body_of_megabytes_and_refuses_one_over_64_mib() {
+    // A page of a few megabytes (a hundred rich entities) is within the
+    // default limit of 64 MiB.
+    let mut body = icp_bytes();
+    body.resize(3 * MIB, b' ');
+    let server = RawServer::start(vec![
+        Script::Whole { status: 200, body },
+        Script::Long {
+            status: 200,
+            len: 64 * MIB + 1,
+        },
+    ]);
+    let client = client_of(&server, Client::builder());
+
+    let icp = client
+        .icp_retrieve()
+        .icp_id(ICP_ID)
+        .send()
+        .await
+        .expect("3 MiB is within the default limit");
+    assert_eq!(icp.name, "Enterprise SaaS Companies");
+
+    let err = client
+        .icp_retrieve()
+        .icp_id(ICP_ID)
+        .send()
+        .await
+        .expect_err("over the default limit");
+    assert_eq!(err.kind(), ErrorKind::BodyTooLarge, "{err}");
+    assert!(
+        err.to_string()
+            .contains(&format!("{} bytes", linkt::DEFAULT_MAX_RESPONSE_BODY)),
+        "{err}"
+    );
+    assert_eq!(linkt::DEFAULT_MAX_RESPONSE_BODY, 64 * MIB);
+}
+
+#[tokio::test]
+async fn a_422_of_many_issues_within_the_failure_limit_keeps_them_all() {
+    // Two hundred issues: about 20 KiB, well within the 64 KiB of a
+    // failure body.
+    let issues: Vec<serde_json::Value> = (0..200)
+        .map(|i| {
+            serde_json::json!({
+                "loc": ["body", "entity_targets", i, "description"],
+                "msg": "Field required",
+                "type": "missing"
+            })
+        })
+        .collect();
+    let body = serde_json::to_vec(&serde_json::json!({ "detail": issues })).expect("json");
+    assert!(body.len() > 16 * 1024 && body.len() < linkt::MAX_ERROR_BODY);
+    let server = RawServer::start(vec![Script::Whole { status: 422, body }]);
+    let client = client_of(&server, Client::builder());
+
+    let err = client
+        .icp_create()
+        .body(create_body())
+        .send()
+        .await
+        .expect_err("a 422");
+
+    assert_eq!(err.kind(), ErrorKind::Validation, "{err}");
+    let issues = err.validation_errors();
+    assert_eq!(issues.len(), 200, "{err}");
+    assert_eq!(issues[199].path(), "body.entity_targets[199].description");
+}

@@ -385,3 +385,40 @@ async fn connections_stay_at_the_calls_in_flight() {
         "{opened} connections for {ROUNDS} rounds of {IN_FLIGHT} calls"
     );
 }
+
+#[test]
+fn the_state_reports_the_retry_policy_in_force_and_its_debug_the_settings_not_the_key() {
+    use linkt::ClientInfo as _;
+
+    let client = Client::builder()
+        .api_key(linkt::ApiKey::new(crate::KEY).expect("valid key"))
+        .base_url("http://127.0.0.1:9")
+        .retry_policy(RetryPolicy::new().with_max_retries(5))
+        .max_response_body(4096)
+        .default_header("x-team", "growth")
+        .build()
+        .expect("client");
+    assert_eq!(client.inner().retry_policy().max_retries(), 5);
+    let view = client
+        .with_options(CallOptions::new().retry_policy(RetryPolicy::none()))
+        .expect("valid options");
+    assert_eq!(view.inner().retry_policy().max_retries(), 0);
+    assert_eq!(client.inner().retry_policy().max_retries(), 5);
+
+    let shown = format!("{:?}", client.inner());
+    assert!(shown.starts_with("ClientState"), "{shown}");
+    for part in [
+        "api_key: \"<redacted>\"",
+        "max_retries: 5",
+        "max_response_body: 4096",
+        "x-team",
+        "linkt-rust/",
+    ] {
+        assert!(shown.contains(part), "{part} in {shown}");
+    }
+    assert!(!shown.contains(crate::KEY), "{shown}");
+    assert!(
+        !shown.contains("growth"),
+        "header values are not shown: {shown}"
+    );
+}
