@@ -22,6 +22,12 @@ fn a_default_header_the_client_owns_is_refused_naming_it() {
         "Content-Type",
         "Accept",
         "x-linkt-retry-count",
+        "TE",
+        "Trailer",
+        "Upgrade",
+        "Expect",
+        "Keep-Alive",
+        "Proxy-Connection",
     ] {
         let err = Client::builder()
             .api_key(ApiKey::new(KEY).expect("key"))

@@ -422,3 +422,72 @@ fn the_state_reports_the_retry_policy_in_force_and_its_debug_the_settings_not_th
         "header values are not shown: {shown}"
     );
 }
+
+#[test]
+fn a_builder_shows_its_settings_not_the_key() {
+    let builder = Client::builder()
+        .api_key(linkt::ApiKey::new(crate::KEY).expect("valid key"))
+        .timeout(Duration::from_secs(7))
+        .connect_timeout(Duration::from_millis(250))
+        .pool_max_idle_per_host(3)
+        .pool_idle_timeout(None)
+        .max_response_body(4096);
+    let shown = format!("{builder:?}");
+    assert!(shown.starts_with("ClientBuilder"), "{shown}");
+    for part in [
+        "timeout: 7s",
+        "connect_timeout: 250ms",
+        "pool_max_idle_per_host: 3",
+        "pool_idle_timeout: None",
+        "max_response_body: 4096",
+    ] {
+        assert!(shown.contains(part), "{part} in {shown}");
+    }
+    assert!(!shown.contains(crate::KEY), "{shown}");
+}
+
+#[test]
+fn call_options_show_header_names_not_values() {
+    let options = CallOptions::new()
+        .timeout(Duration::from_secs(2))
+        .header("x-session", "s3cr3t-session-token");
+    let shown = format!("{options:?}");
+    assert!(shown.starts_with("CallOptions"), "{shown}");
+    assert!(
+        shown.contains("timeout: Some(2s)") && shown.contains("x-session"),
+        "{shown}"
+    );
+    assert!(!shown.contains("s3cr3t-session-token"), "{shown}");
+}
+
+#[tokio::test]
+async fn from_env_keeps_what_was_set_in_code_before_it() {
+    // The key and base URL given in code take precedence over the
+    // environment; the environment must not name an environment, which
+    // would conflict with the base URL.
+    assert!(
+        std::env::var_os("LINKT_ENVIRONMENT").is_none_or(|value| value.is_empty()),
+        "this test expects LINKT_ENVIRONMENT to be unset"
+    );
+    let server = MockServer::start_async().await;
+    let listed = server
+        .mock_async(|when, then| {
+            when.method("GET")
+                .path("/v1/icp")
+                .header("x-api-key", crate::KEY);
+            then.status(200).json_body(
+                serde_json::json!({ "icps": [], "page": 1, "page_size": 20, "total": 0 }),
+            );
+        })
+        .await;
+    let client = Client::builder()
+        .api_key(linkt::ApiKey::new(crate::KEY).expect("valid key"))
+        .base_url(server.base_url())
+        .from_env()
+        .build()
+        .expect("the key and base URL from code");
+
+    let page = client.icp_list().send().await.expect("an empty page");
+    assert_eq!(page.total, 0);
+    assert_eq!(listed.calls_async().await, 1);
+}

@@ -94,3 +94,126 @@ async fn a_malformed_response_head_makes_one_attempt() {
     assert!(sleeps.is_empty(), "{sleeps:?}");
     assert!(!err.is_retryable(), "{err}");
 }
+
+/// A keep-alive server answering every request with an empty ICP page;
+/// returns its base URL and the number of connections accepted.
+async fn keep_alive_server() -> (String, Arc<AtomicUsize>) {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind 127.0.0.1");
+    let address = listener.local_addr().expect("an address");
+    let accepted = Arc::new(AtomicUsize::new(0));
+    let count = accepted.clone();
+    tokio::spawn(async move {
+        while let Ok((mut stream, _)) = listener.accept().await {
+            count.fetch_add(1, Ordering::SeqCst);
+            tokio::spawn(async move {
+                let body = br#"{"icps": [], "page": 1, "page_size": 20, "total": 0}"#;
+                let mut read = Vec::new();
+                let mut buffer = [0; 4096];
+                loop {
+                    match tokio::time::timeout(Duration::from_secs(10), stream.read(&mut buffer))
+                        .await
+                    {
+                        Ok(Ok(n)) if n > 0 => read.extend_from_slice(&buffer[..n]),
+                        _ => return,
+                    }
+                    // One answer per request head (a GET has no body).
+                    while let Some(end) = read.windows(4).position(|w| w == b"\r\n\r\n") {
+                        read.drain(..end + 4);
+                        let head = format!(
+                            "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\n\
+                             content-length: {}\r\n\r\n",
+                            body.len()
+                        );
+                        if stream.write_all(head.as_bytes()).await.is_err()
+                            || stream.write_all(body).await.is_err()
+                        {
+                            return;
+                        }
+                    }
+                }
+            });
+        }
+    });
+    (format!("http://{address}"), accepted)
+}
+
+/// Makes `calls` calls one after the other, `pause` apart; returns the
+/// number of connections the server accepted.
+async fn connections_for(builder: linkt::ClientBuilder, calls: usize, pause: Duration) -> usize {
+    let (base_url, accepted) = keep_alive_server().await;
+    let (client, _) = client_with(&base_url, builder.timeout(Duration::from_secs(10)));
+    for call in 0..calls {
+        if call > 0 {
+            tokio::time::sleep(pause).await;
+        }
+        let page = client.icp_list().send().await.expect("an empty page");
+        assert_eq!(page.total, 0);
+    }
+    accepted.load(Ordering::SeqCst)
+}
+
+#[tokio::test]
+async fn idle_connections_are_reused_unless_the_pool_keeps_none() {
+    assert_eq!(
+        connections_for(Client::builder(), 3, Duration::ZERO).await,
+        1
+    );
+    assert_eq!(
+        connections_for(
+            Client::builder().pool_max_idle_per_host(0),
+            3,
+            Duration::ZERO
+        )
+        .await,
+        3
+    );
+}
+
+#[tokio::test]
+async fn a_connection_idle_past_the_pool_idle_timeout_is_not_reused() {
+    let pause = Duration::from_millis(400);
+    assert_eq!(
+        connections_for(
+            Client::builder().pool_idle_timeout(Some(Duration::from_millis(50))),
+            2,
+            pause
+        )
+        .await,
+        2
+    );
+    // By default (90 s) it is.
+    assert_eq!(connections_for(Client::builder(), 2, pause).await, 1);
+}
+
+#[tokio::test]
+async fn a_connection_not_accepted_in_the_connect_timeout_fails_the_attempt() {
+    // A listener whose accept queue (one connection) is full, and which
+    // never accepts: the kernel leaves further connections unanswered.
+    let socket = tokio::net::TcpSocket::new_v4().expect("a socket");
+    socket
+        .bind("127.0.0.1:0".parse().expect("an address"))
+        .expect("bind 127.0.0.1");
+    let listener = socket.listen(0).expect("a listener");
+    let address = listener.local_addr().expect("an address");
+    let _queued = std::net::TcpStream::connect(address).expect("the one queued connection");
+
+    let (client, _) = client_with(
+        &format!("http://{address}"),
+        Client::builder()
+            .connect_timeout(Duration::from_millis(200))
+            .timeout(Duration::from_secs(10))
+            .retry_policy(linkt::RetryPolicy::none()),
+    );
+    let started = std::time::Instant::now();
+    let err = client.icp_list().send().await.expect_err("not connected");
+    let elapsed = started.elapsed();
+
+    assert_eq!(err.kind(), linkt::ErrorKind::Timeout, "{err}");
+    assert!(
+        elapsed < Duration::from_secs(3),
+        "the connect timeout, not the default 5 s nor the request's 10 s: {elapsed:?}"
+    );
+    drop(listener);
+}
