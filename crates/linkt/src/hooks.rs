@@ -678,6 +678,66 @@ mod tests {
     }
 
     #[test]
+    fn a_retry_is_logged_with_its_delay_and_the_call_with_its_elapsed_time() {
+        let server = httpmock::MockServer::start();
+        server.mock(|when, then| {
+            when.method("DELETE").path("/v1/icp/abc");
+            then.status(503).delay(Duration::from_millis(40));
+        });
+        let client = Client::builder()
+            .api_key(linkt_auth::ApiKey::new("lk_test_0123456789").expect("a valid key"))
+            .base_url(server.base_url())
+            .retry_policy(
+                linkt_backoff::RetryPolicy::new()
+                    .with_max_retries(1)
+                    .with_initial_delay(Duration::from_millis(1500))
+                    .without_jitter(),
+            )
+            .sleep_with(|_| std::future::ready(()))
+            .build()
+            .expect("a client");
+        let buffer = Buffer::default();
+        let writer = buffer.clone();
+        let subscriber = tracing_subscriber::fmt()
+            .with_writer(move || writer.clone())
+            .with_ansi(false)
+            .with_span_events(tracing_subscriber::fmt::format::FmtSpan::CLOSE)
+            .with_max_level(tracing::Level::INFO)
+            .finish();
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("a runtime");
+        tracing::subscriber::with_default(subscriber, || {
+            runtime.block_on(async {
+                client
+                    .icp_delete()
+                    .icp_id("abc")
+                    .send()
+                    .await
+                    .expect_err("503");
+            });
+        });
+        let logs =
+            String::from_utf8(buffer.0.lock().expect("not poisoned").clone()).expect("utf-8 logs");
+        let retrying = logs
+            .lines()
+            .find(|line| line.contains("retrying"))
+            .unwrap_or_else(|| panic!("no retry event in {logs}"));
+        assert!(retrying.contains("delay_ms=1500"), "{retrying}");
+        let elapsed: u64 = logs
+            .split("elapsed_ms=")
+            .nth(1)
+            .and_then(|rest| rest.split(|c: char| !c.is_ascii_digit()).next())
+            .and_then(|digits| digits.parse().ok())
+            .unwrap_or_else(|| panic!("no elapsed time in {logs}"));
+        assert!(
+            (80..60_000).contains(&elapsed),
+            "two attempts of at least 40 ms each: {elapsed} ms"
+        );
+    }
+
+    #[test]
     fn pacing_for_the_rate_limit_is_logged_inside_the_call_span() {
         let server = httpmock::MockServer::start();
         server.mock(|when, then| {

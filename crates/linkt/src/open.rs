@@ -388,6 +388,18 @@ mod tests {
     }
 
     #[test]
+    fn an_unknown_value_shows_and_is_found_as_its_wire_value() {
+        let Colour::Unknown(value) = Colour::from("mauve") else {
+            panic!("mauve is not a known colour");
+        };
+        assert_eq!(value.to_string(), "mauve");
+        assert_eq!(AsRef::<str>::as_ref(&value), "mauve");
+        let seen: std::collections::HashSet<UnknownValue> = [value].into_iter().collect();
+        assert!(seen.contains("mauve"), "looked up by its str");
+        assert!(!seen.contains("red"));
+    }
+
+    #[test]
     fn every_way_in_agrees() {
         for text in ["red", "dark_blue", "mauve", ""] {
             let from_str: Colour = text.parse().expect("infallible");
