@@ -658,6 +658,11 @@ mod tests {
             "a%2Fb%20c%25d%3Fe%23f%7Bg%7D%5Ch"
         );
         assert_eq!(PathSegment("é").to_string(), "%C3%A9");
+        assert_eq!(
+            PathSegment("a\x00\t\n\x1f\x7f~").to_string(),
+            "a%00%09%0A%1F%7F~",
+            "controls, DEL included"
+        );
         assert_eq!(PathSegment(&42_u32).to_string(), "42");
     }
 

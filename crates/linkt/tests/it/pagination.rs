@@ -232,3 +232,45 @@ async fn a_page_of_repeats_pushed_by_insertions_before_the_cursor_is_progress() 
         ["ICP 5", "ICP 4", "ICP 3", "ICP 2", "ICP 1"]
     );
 }
+
+#[tokio::test]
+async fn as_many_different_items_as_the_total_is_not_an_error() {
+    // The server echoes `page_size` 0, so position never reaches `total`;
+    // after page 2 exactly the 4 items it counts were seen, which is not
+    // more than it counts: page 3 is asked for, and its emptiness ends the list.
+    let server = MockServer::start_async().await;
+    serve(&server, 1, icp_page(&[1, 2], 1, 0, 4)).await;
+    serve(&server, 2, icp_page(&[3, 4], 2, 0, 4)).await;
+    let last = serve(&server, 3, icp_page(&[], 3, 0, 4)).await;
+    let (client, _) = client(&server.base_url());
+
+    let results = drain(client.icp_list().page(1).page_size(2).stream()).await;
+
+    assert!(results.iter().all(Result::is_ok), "{results:?}");
+    assert_eq!(names(&results), ["ICP 1", "ICP 2", "ICP 3", "ICP 4"]);
+    last.assert_calls_async(1).await;
+}
+
+#[tokio::test]
+async fn a_stream_hints_the_items_of_the_page_it_holds() {
+    let server = MockServer::start_async().await;
+    serve(&server, 1, icp_page(&[1, 2], 1, 2, 3)).await;
+    serve(&server, 2, icp_page(&[3], 2, 2, 3)).await;
+    let (client, _) = client(&server.base_url());
+
+    let mut stream = client.icp_list().page(1).page_size(2).stream();
+    assert_eq!(format!("{stream:?}"), "Paginated { .. }");
+    // Nothing is known before the first page, nor ever of the pages after.
+    assert_eq!(futures::Stream::size_hint(&stream), (0, None));
+    let first = tokio::time::timeout(BOUND, stream.next())
+        .await
+        .expect("in time");
+    assert_eq!(first.expect("an item").expect("ICP 1").name, "ICP 1");
+    assert_eq!(
+        futures::Stream::size_hint(&stream),
+        (1, None),
+        "ICP 2 is held"
+    );
+    let rest = drain(stream).await;
+    assert_eq!(names(&rest), ["ICP 2", "ICP 3"]);
+}
