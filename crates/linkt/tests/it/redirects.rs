@@ -311,3 +311,45 @@ async fn a_redirect_a_users_client_followed_fails_the_call() {
     get.assert_calls_async(1).await;
     assert_eq!(sleeps.recorded(), vec![]);
 }
+
+#[tokio::test]
+async fn a_redirect_a_users_client_followed_to_a_503_is_not_retried() {
+    let api = MockServer::start_async().await;
+    let retrieve = api
+        .mock_async(|when, then| {
+            when.method("GET").path(format!("/v1/icp/{ICP_ID}"));
+            then.status(302).header("location", "/v1/moved");
+        })
+        .await;
+    let moved = api
+        .mock_async(|when, then| {
+            when.method("GET").path("/v1/moved");
+            then.status(503);
+        })
+        .await;
+
+    let builder =
+        Client::builder().reqwest_client(reqwest_client(reqwest::redirect::Policy::default()));
+    let (client, sleeps) = client_with(&api.base_url(), builder);
+    let err = client
+        .icp_retrieve()
+        .icp_id(ICP_ID)
+        .send()
+        .await
+        .expect_err("the 503 of another URL");
+
+    // Repeating the request would follow the redirect again: one attempt,
+    // and the error names where the client went, not the 503.
+    assert_eq!(err.kind(), ErrorKind::InvalidRequest, "{err}");
+    assert_eq!(err.attempts(), Some(1), "{err}");
+    assert!(
+        err.to_string().contains(&format!(
+            "followed a redirect to {}/v1/moved",
+            api.base_url()
+        )),
+        "{err}"
+    );
+    retrieve.assert_calls_async(1).await;
+    moved.assert_calls_async(1).await;
+    assert_eq!(sleeps.recorded(), vec![]);
+}
