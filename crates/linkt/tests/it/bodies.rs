@@ -502,3 +502,20 @@ async fn a_422_of_many_issues_within_the_failure_limit_keeps_them_all() {
     assert_eq!(issues.len(), 200, "{err}");
     assert_eq!(issues[199].path(), "body.entity_targets[199].description");
 }
+
+#[tokio::test]
+async fn a_success_body_of_exactly_the_limit_is_read() {
+    let mut body = icp_bytes();
+    body.resize(4096, b' ');
+    let server = RawServer::start(vec![Script::Whole { status: 200, body }]);
+    let client = client_of(&server, Client::builder().max_response_body(4096));
+
+    let icp = client
+        .icp_retrieve()
+        .icp_id(ICP_ID)
+        .send()
+        .await
+        .expect("a body of the limit is within it");
+
+    assert_eq!(icp.name, "Enterprise SaaS Companies");
+}

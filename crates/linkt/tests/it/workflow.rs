@@ -741,3 +741,30 @@ async fn waiting_for_an_unknown_run_is_not_found() {
 
     assert_eq!(err.kind(), ErrorKind::NotFound);
 }
+
+#[test]
+fn every_run_status_is_parsed_from_its_name_in_any_case() {
+    let statuses = [
+        RunStatus::Scheduled,
+        RunStatus::Pending,
+        RunStatus::Running,
+        RunStatus::Paused,
+        RunStatus::Completed,
+        RunStatus::Failed,
+        RunStatus::Canceled,
+        RunStatus::Crashed,
+    ];
+    for status in statuses {
+        let name = status.as_str().to_owned();
+        assert_eq!(RunStatus::parse(&name), status, "{name}");
+        assert_eq!(
+            RunStatus::parse(&name.to_ascii_lowercase()),
+            status,
+            "{name}"
+        );
+    }
+    assert_eq!(RunStatus::parse("cancelled"), RunStatus::Canceled);
+    let unknown = RunStatus::parse("Thawing");
+    assert_eq!(unknown, RunStatus::Other("Thawing".to_owned()));
+    assert!(!unknown.is_terminal());
+}
