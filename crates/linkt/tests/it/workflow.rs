@@ -762,9 +762,127 @@ fn every_run_status_is_parsed_from_its_name_in_any_case() {
             status,
             "{name}"
         );
+        assert_eq!(status.to_string(), name);
     }
     assert_eq!(RunStatus::parse("cancelled"), RunStatus::Canceled);
     let unknown = RunStatus::parse("Thawing");
     assert_eq!(unknown, RunStatus::Other("Thawing".to_owned()));
+    assert_eq!(unknown.as_str(), "Thawing");
     assert!(!unknown.is_terminal());
+}
+
+const RUN_ID: &str = "507f1f77bcf86cd799439011";
+
+/// A server whose run `RUN_ID` is already `status`, with `queue` as its queue.
+async fn finished_run(status: &str, queue: Value) -> MockServer {
+    let server = MockServer::start_async().await;
+    server
+        .mock_async(|when, then| {
+            when.method("GET").path(format!("/v1/run/{RUN_ID}"));
+            then.status(200)
+                .json_body(json!({ "id": RUN_ID, "status": status, "error": "no credits left" }));
+        })
+        .await;
+    server
+        .mock_async(|when, then| {
+            when.method("GET").path(format!("/v1/run/{RUN_ID}/queue"));
+            then.status(200).json_body(queue);
+        })
+        .await;
+    server
+}
+
+fn queue(extra: Value) -> Value {
+    let mut queue = json!({ "entities": [], "limit": 100, "offset": 0, "stats": {}, "total": 0 });
+    if let (Some(queue), Value::Object(extra)) = (queue.as_object_mut(), extra) {
+        queue.extend(extra);
+    }
+    queue
+}
+
+#[tokio::test]
+async fn queue_counts_are_reported_per_state_with_their_total() {
+    let server = finished_run(
+        "COMPLETED",
+        queue(json!({ "state_counts": {
+            "queued": 1, "processing": 2, "completed": 4, "discarded": 8, "unheard_of": 16
+        } })),
+    )
+    .await;
+    let (client, _) = client(&server.base_url());
+    let reported = Reported::default();
+
+    let outcome = client
+        .wait_for_run(RUN_ID)
+        .queue_counts(true)
+        .on_progress(reported.callback())
+        .await
+        .expect("wait");
+
+    assert!(outcome.is_completed(), "{outcome:?}");
+    let counts = reported.all()[0].queue.expect("queue counts");
+    assert_eq!(
+        (
+            counts.queued,
+            counts.processing,
+            counts.completed,
+            counts.discarded
+        ),
+        (1, 2, 4, 8)
+    );
+    assert_eq!(
+        counts.total(),
+        15,
+        "a state this client does not know is not counted"
+    );
+}
+
+#[tokio::test]
+async fn queue_counts_without_state_counts_count_the_entities_by_state() {
+    let states = [
+        "queued",
+        "processing",
+        "processing",
+        "completed",
+        "completed",
+        "completed",
+    ]
+    .into_iter()
+    .chain([
+        "discarded",
+        "discarded",
+        "discarded",
+        "discarded",
+        "unheard_of",
+    ]);
+    let mut entities: Vec<Value> = states.map(|state| json!({ "state": state })).collect();
+    entities.push(json!({ "name": "no state" }));
+    let server = finished_run("FAILED", queue(json!({ "entities": entities }))).await;
+    let (client, _) = client(&server.base_url());
+    let reported = Reported::default();
+
+    let outcome = client
+        .wait_for_run(RUN_ID)
+        .queue_counts(true)
+        .on_progress(reported.callback())
+        .await
+        .expect("wait");
+
+    assert!(!outcome.is_completed(), "{outcome:?}");
+    let RunOutcome::Failed { status, error, .. } = &outcome else {
+        panic!("expected a failure, got {outcome:?}");
+    };
+    assert_eq!(*status, RunStatus::Failed);
+    assert_eq!(error.as_deref(), Some("no credits left"));
+    let counts = reported.all()[0].queue.expect("queue counts");
+    assert_eq!(
+        (
+            counts.queued,
+            counts.processing,
+            counts.completed,
+            counts.discarded
+        ),
+        (1, 2, 3, 4)
+    );
+    assert_eq!(counts.total(), 10);
 }
