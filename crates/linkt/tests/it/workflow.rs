@@ -5,6 +5,7 @@
 //! advances, so no test waits on the wall clock.
 
 use std::collections::BTreeSet;
+use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -885,4 +886,162 @@ async fn queue_counts_without_state_counts_count_the_entities_by_state() {
         (1, 2, 3, 4)
     );
     assert_eq!(counts.total(), 10);
+}
+
+#[test]
+fn a_waiter_shows_its_run_and_settings() {
+    let (client, _) = client("http://127.0.0.1:9");
+    let waiter = client
+        .wait_for_run(RUN_ID)
+        .poll_interval(Duration::from_secs(2))
+        .deadline(Duration::from_secs(60))
+        .queue_counts(true);
+    let shown = format!("{waiter:?}");
+    assert!(shown.starts_with("RunWaiter"), "{shown}");
+    for part in [
+        &format!("run {RUN_ID}"),
+        "poll_interval: 2s",
+        "max_poll_interval: 30s",
+        "deadline: Some(60s)",
+        "cancel_on_deadline: false",
+        "queue_counts: true",
+    ] {
+        assert!(shown.contains(part), "{part} in {shown}");
+    }
+}
+
+/// A keep-alive HTTP server answering each `GET` with `respond(path, phase)`
+/// (a JSON body), `phase` being read when the request arrives.
+async fn scripted_server(
+    phase: Arc<std::sync::atomic::AtomicUsize>,
+    respond: fn(&str, usize) -> Value,
+) -> String {
+    use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind 127.0.0.1");
+    let address = listener.local_addr().expect("an address");
+    tokio::spawn(async move {
+        while let Ok((mut stream, _)) = listener.accept().await {
+            let phase = phase.clone();
+            tokio::spawn(async move {
+                let mut read = Vec::new();
+                let mut buffer = [0; 4096];
+                loop {
+                    match tokio::time::timeout(Duration::from_secs(10), stream.read(&mut buffer))
+                        .await
+                    {
+                        Ok(Ok(n)) if n > 0 => read.extend_from_slice(&buffer[..n]),
+                        _ => return,
+                    }
+                    while let Some(end) = read.windows(4).position(|w| w == b"\r\n\r\n") {
+                        let head = String::from_utf8_lossy(&read[..end]).into_owned();
+                        read.drain(..end + 4);
+                        let path = head.split(' ').nth(1).unwrap_or_default();
+                        let path = path.split('?').next().unwrap_or_default();
+                        let body = respond(path, phase.load(Ordering::SeqCst)).to_string();
+                        let reply = format!(
+                            "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\n\
+                             content-length: {}\r\n\r\n{body}",
+                            body.len()
+                        );
+                        if stream.write_all(reply.as_bytes()).await.is_err() {
+                            return;
+                        }
+                    }
+                }
+            });
+        }
+    });
+    format!("http://{address}")
+}
+
+#[tokio::test]
+async fn progress_is_reported_when_the_queue_counts_change_and_only_then() {
+    // Poll by poll (each sleep moves to the next phase): the run is
+    // RUNNING with the same counts twice, then its counts change, then it
+    // completes.
+    fn respond(path: &str, phase: usize) -> Value {
+        let (status, queued, completed) = match phase {
+            0 | 1 => ("RUNNING", 2, 0),
+            2 => ("RUNNING", 1, 1),
+            _ => ("COMPLETED", 0, 2),
+        };
+        if path.ends_with("/queue") {
+            queue(json!({ "state_counts": { "queued": queued, "completed": completed } }))
+        } else {
+            json!({ "id": RUN_ID, "status": status })
+        }
+    }
+    let phase = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let base_url = scripted_server(phase.clone(), respond).await;
+    let client = Client::builder()
+        .api_key(linkt::ApiKey::new(crate::KEY).expect("valid key"))
+        .base_url(base_url)
+        .sleep_with(move |_| {
+            phase.fetch_add(1, Ordering::SeqCst);
+            std::future::ready(())
+        })
+        .build()
+        .expect("client");
+    let reported = Reported::default();
+
+    let outcome = tokio::time::timeout(
+        Duration::from_secs(10),
+        client
+            .wait_for_run(RUN_ID)
+            .queue_counts(true)
+            .on_progress(reported.callback())
+            .wait(),
+    )
+    .await
+    .expect("in time")
+    .expect("wait");
+
+    assert!(outcome.is_completed(), "{outcome:?}");
+    let reports: Vec<(u32, RunStatus, u64, u64)> = reported
+        .all()
+        .into_iter()
+        .map(|p| {
+            let queue = p.queue.expect("queue counts");
+            (p.polls, p.status, queue.queued, queue.completed)
+        })
+        .collect();
+    assert_eq!(
+        reports,
+        [
+            (1, RunStatus::Running, 2, 0),
+            (3, RunStatus::Running, 1, 1),
+            (4, RunStatus::Completed, 0, 2),
+        ]
+    );
+}
+
+#[tokio::test]
+async fn a_cancel_wakes_a_waiter_in_the_middle_of_its_sleep() {
+    let server = linkt_mock::MockServer::start().await.expect("mock starts");
+    // A sleep that never ends: only the cancel can wake the waiter.
+    let client = server
+        .client_builder(server.api_key())
+        .expect("builder")
+        .sleep_with(|_| futures::future::pending::<()>())
+        .build()
+        .expect("client");
+    let (icp_id, task_id) = search_world(&client).await;
+    let waiter = client.execute_and_wait(execute(&client, &icp_id, &task_id, 20));
+    let handle = waiter.cancel_handle();
+    // Long after the first poll, on a local server: the waiter is asleep.
+    tokio::spawn(async move {
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        handle.cancel();
+    });
+
+    let outcome = tokio::time::timeout(Duration::from_secs(10), waiter.wait())
+        .await
+        .expect("the cancel ended the sleep")
+        .expect("wait");
+
+    assert!(matches!(outcome, RunOutcome::Cancelled(_)), "{outcome:?}");
+    assert_eq!(operations(&server, "run_cancel"), 1);
 }
