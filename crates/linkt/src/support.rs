@@ -663,6 +663,8 @@ mod tests {
             "a%00%09%0A%1F%7F~",
             "controls, DEL included"
         );
+        // DEL among bytes that are all kept as they are.
+        assert_eq!(PathSegment("a\x7fb").to_string(), "a%7Fb");
         assert_eq!(PathSegment(&42_u32).to_string(), "42");
     }
 

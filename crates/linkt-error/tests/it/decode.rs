@@ -307,4 +307,8 @@ fn plain_keys_are_dotted_and_long_keys_cut() {
         decode_path_of::<Lists>(&body),
         format!(r#"["{}…"][0]"#, "k".repeat(64))
     );
+    // A key of exactly 64 bytes is kept whole.
+    let longest = "k".repeat(64);
+    let body = format!(r#"{{"{longest}": ["x"]}}"#);
+    assert_eq!(decode_path_of::<Lists>(&body), format!(".{longest}[0]"));
 }
