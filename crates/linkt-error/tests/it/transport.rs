@@ -265,3 +265,34 @@ fn a_cause_already_in_the_message_is_not_repeated() {
     );
     assert_eq!(err.retry_after(), None);
 }
+
+/// The error of reading a response body whose stream fails with `failure`
+/// after its first bytes.
+async fn body_read_error(failure: std::io::Error) -> reqwest::Error {
+    let chunks: Vec<Result<bytes::Bytes, std::io::Error>> =
+        vec![Ok(bytes::Bytes::from_static(b"{\"icps\"")), Err(failure)];
+    let body = reqwest::Body::wrap_stream(futures::stream::iter(chunks));
+    let response = reqwest::Response::from(http::Response::new(body));
+    response.bytes().await.unwrap_err()
+}
+
+#[tokio::test]
+async fn a_tls_failure_while_reading_the_body_is_not_retried() {
+    // How tokio-rustls reports a TLS failure (a bad record, an alert) on
+    // the connection: an `io::Error` wrapping the `rustls::Error`.
+    let tls = std::io::Error::new(std::io::ErrorKind::InvalidData, rustls::Error::DecryptError);
+    let error = body_read_error(tls).await;
+    assert_eq!(
+        linkt_error::transport_failure(&error),
+        linkt_backoff::TransportFailure::Other
+    );
+    assert!(!Error::from_transport(error, &CallContext::new()).is_retryable());
+
+    // The same body cut by a reset connection is a lost connection.
+    let reset = std::io::Error::from(std::io::ErrorKind::ConnectionReset);
+    let error = body_read_error(reset).await;
+    assert_eq!(
+        linkt_error::transport_failure(&error),
+        linkt_backoff::TransportFailure::ConnectionLost
+    );
+}
