@@ -422,13 +422,17 @@ impl Report {
             );
             let _ = writeln!(out, "|---|---|---|---|---|---|---|---:|---|");
             for f in &self.findings {
+                let pointer = if f.pointer.is_empty() {
+                    "(the response)".to_owned()
+                } else {
+                    format!("`{}`", cell(&f.pointer))
+                };
                 let _ = writeln!(
                     out,
-                    "| {} | `{}` | {} | `{}` | {} | {} | {} | {} | {} |",
+                    "| {} | `{}` | {} | {pointer} | {} | {} | {} | {} | {} |",
                     f.impact(),
                     f.operation,
                     f.status,
-                    cell(&f.pointer),
                     f.rule,
                     cell(&f.expected),
                     cell(&f.seen),
