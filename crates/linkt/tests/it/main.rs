@@ -19,14 +19,61 @@ mod wire;
 mod workflow;
 
 use std::io::Write;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
+
+use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
 
 use linkt::{ApiKey, Client};
 use tracing_subscriber::filter::{LevelFilter, Targets};
 use tracing_subscriber::layer::SubscriberExt as _;
 
 pub(crate) const KEY: &str = "lk_test_0123456789abcdef";
+
+/// A keep-alive HTTP/1.1 server on 127.0.0.1 answering every request (each
+/// request head; the requests have no body) with `body` as JSON; its base
+/// URL and the number of connections it accepted. A connection idle for
+/// 10 s is closed.
+pub(crate) async fn keep_alive_server(body: String) -> (String, Arc<AtomicUsize>) {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind 127.0.0.1");
+    let address = listener.local_addr().expect("an address");
+    let accepted = Arc::new(AtomicUsize::new(0));
+    let count = accepted.clone();
+    let reply: Arc<[u8]> = format!(
+        "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n{body}",
+        body.len()
+    )
+    .into_bytes()
+    .into();
+    tokio::spawn(async move {
+        while let Ok((mut stream, _)) = listener.accept().await {
+            count.fetch_add(1, Ordering::SeqCst);
+            let reply = reply.clone();
+            tokio::spawn(async move {
+                let mut read = Vec::new();
+                let mut buffer = [0; 4096];
+                loop {
+                    match tokio::time::timeout(Duration::from_secs(10), stream.read(&mut buffer))
+                        .await
+                    {
+                        Ok(Ok(n)) if n > 0 => read.extend_from_slice(&buffer[..n]),
+                        _ => return,
+                    }
+                    while let Some(end) = read.windows(4).position(|w| w == b"\r\n\r\n") {
+                        read.drain(..end + 4);
+                        if stream.write_all(&reply).await.is_err() {
+                            return;
+                        }
+                    }
+                }
+            });
+        }
+    });
+    (format!("http://{address}"), accepted)
+}
 
 /// Delays the client asked to sleep, in order.
 #[derive(Clone, Default)]

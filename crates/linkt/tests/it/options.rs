@@ -2,15 +2,13 @@
 //! plain integer arguments, and per-call options on a view that shares the
 //! client's connection pool.
 
-use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use httpmock::MockServer;
 use linkt::{CallOptions, Client, ErrorKind, RetryPolicy};
-use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
 
-use crate::{client, client_with, icp_json};
+use crate::{client, client_with, icp_json, keep_alive_server};
 
 /// Asserts the context every error of `send()` carries.
 #[track_caller]
@@ -289,51 +287,9 @@ async fn a_view_has_its_own_body_limit() {
         .expect("within the client's limit");
 }
 
-/// A keep-alive HTTP/1.1 server answering every request with an ICP, and
-/// the number of connections it accepted.
-async fn counting_server() -> (String, Arc<AtomicUsize>) {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("a port");
-    let address = listener.local_addr().expect("an address");
-    let accepted = Arc::new(AtomicUsize::new(0));
-    let counter = accepted.clone();
-    tokio::spawn(async move {
-        while let Ok((mut socket, _)) = listener.accept().await {
-            counter.fetch_add(1, Ordering::SeqCst);
-            tokio::spawn(async move {
-                let body = icp_json().to_string();
-                let reply = format!(
-                    "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n{body}",
-                    body.len()
-                );
-                let mut head = Vec::new();
-                let mut buffer = [0_u8; 4096];
-                loop {
-                    let Ok(n) = socket.read(&mut buffer).await else {
-                        return;
-                    };
-                    if n == 0 {
-                        return;
-                    }
-                    head.extend_from_slice(&buffer[..n]);
-                    // Requests without a body: one per blank line.
-                    while let Some(end) = head.windows(4).position(|w| w == b"\r\n\r\n") {
-                        head.drain(..end + 4);
-                        if socket.write_all(reply.as_bytes()).await.is_err() {
-                            return;
-                        }
-                    }
-                }
-            });
-        }
-    });
-    (format!("http://{address}"), accepted)
-}
-
 #[tokio::test]
 async fn a_view_shares_the_clients_connections() {
-    let (base_url, accepted) = counting_server().await;
+    let (base_url, accepted) = keep_alive_server(icp_json().to_string()).await;
     let (client, _) = client(&base_url);
     let view = client
         .with_options(CallOptions::new().timeout(Duration::from_secs(5)))
@@ -368,7 +324,7 @@ async fn connections_stay_at_the_calls_in_flight() {
     // and reopen connections on every round.
     const IN_FLIGHT: usize = 48;
     const ROUNDS: usize = 5;
-    let (base_url, accepted) = counting_server().await;
+    let (base_url, accepted) = keep_alive_server(icp_json().to_string()).await;
     let (client, _) = client(&base_url);
     for _ in 0..ROUNDS {
         let calls = (0..IN_FLIGHT).map(|_| {

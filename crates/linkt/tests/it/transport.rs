@@ -10,7 +10,7 @@ use std::time::Duration;
 use linkt::Client;
 use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
 
-use crate::client_with;
+use crate::{client_with, keep_alive_server};
 
 /// A listener answering every connection with `reply` once it has read the
 /// request's head (or, for a TLS client, its first flight); returns its
@@ -95,54 +95,12 @@ async fn a_malformed_response_head_makes_one_attempt() {
     assert!(!err.is_retryable(), "{err}");
 }
 
-/// A keep-alive server answering every request with an empty ICP page;
-/// returns its base URL and the number of connections accepted.
-async fn keep_alive_server() -> (String, Arc<AtomicUsize>) {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind 127.0.0.1");
-    let address = listener.local_addr().expect("an address");
-    let accepted = Arc::new(AtomicUsize::new(0));
-    let count = accepted.clone();
-    tokio::spawn(async move {
-        while let Ok((mut stream, _)) = listener.accept().await {
-            count.fetch_add(1, Ordering::SeqCst);
-            tokio::spawn(async move {
-                let body = br#"{"icps": [], "page": 1, "page_size": 20, "total": 0}"#;
-                let mut read = Vec::new();
-                let mut buffer = [0; 4096];
-                loop {
-                    match tokio::time::timeout(Duration::from_secs(10), stream.read(&mut buffer))
-                        .await
-                    {
-                        Ok(Ok(n)) if n > 0 => read.extend_from_slice(&buffer[..n]),
-                        _ => return,
-                    }
-                    // One answer per request head (a GET has no body).
-                    while let Some(end) = read.windows(4).position(|w| w == b"\r\n\r\n") {
-                        read.drain(..end + 4);
-                        let head = format!(
-                            "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\n\
-                             content-length: {}\r\n\r\n",
-                            body.len()
-                        );
-                        if stream.write_all(head.as_bytes()).await.is_err()
-                            || stream.write_all(body).await.is_err()
-                        {
-                            return;
-                        }
-                    }
-                }
-            });
-        }
-    });
-    (format!("http://{address}"), accepted)
-}
-
 /// Makes `calls` calls one after the other, `pause` apart; returns the
 /// number of connections the server accepted.
 async fn connections_for(builder: linkt::ClientBuilder, calls: usize, pause: Duration) -> usize {
-    let (base_url, accepted) = keep_alive_server().await;
+    let (base_url, accepted) =
+        keep_alive_server(r#"{"icps": [], "page": 1, "page_size": 20, "total": 0}"#.to_owned())
+            .await;
     let (client, _) = client_with(&base_url, builder.timeout(Duration::from_secs(10)));
     for call in 0..calls {
         if call > 0 {
