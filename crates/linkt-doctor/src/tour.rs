@@ -695,42 +695,26 @@ struct Crud {
 
 const UPDATED: &str = "Updated by the write tour of linkt-doctor";
 
-const ICP: Crud = Crud {
-    collection: "/v1/icp",
-    create: "icp_create",
-    retrieve: "icp_retrieve",
-    update: "icp_update",
-    delete: "icp_delete",
-    change: ("description", UPDATED),
-};
+/// The `Crud` of the client's `<name>_create`, `<name>_retrieve`,
+/// `<name>_update` and `<name>_delete` (a test checks that they exist).
+macro_rules! crud {
+    ($name:literal, $collection:literal, $change:expr) => {
+        Crud {
+            collection: $collection,
+            create: concat!($name, "_create"),
+            retrieve: concat!($name, "_retrieve"),
+            update: concat!($name, "_update"),
+            delete: concat!($name, "_delete"),
+            change: $change,
+        }
+    };
+}
 
-const SHEET: Crud = Crud {
-    collection: "/v1/sheet",
-    create: "sheet_create",
-    retrieve: "sheet_retrieve",
-    update: "sheet_update",
-    delete: "sheet_delete",
-    change: ("description", UPDATED),
-};
-
-const TASK: Crud = Crud {
-    collection: "/v1/task",
-    create: "task_create",
-    retrieve: "task_retrieve",
-    update: "task_update",
-    delete: "task_delete",
-    change: ("description", UPDATED),
-};
-
+const ICP: Crud = crud!("icp", "/v1/icp", ("description", UPDATED));
+const SHEET: Crud = crud!("sheet", "/v1/sheet", ("description", UPDATED));
+const TASK: Crud = crud!("task", "/v1/task", ("description", UPDATED));
 /// A schedule is paused as soon as it exists.
-const SCHEDULE: Crud = Crud {
-    collection: "/v1/schedule",
-    create: "schedule_create",
-    retrieve: "schedule_retrieve",
-    update: "schedule_update",
-    delete: "schedule_delete",
-    change: ("status", "paused"),
-};
+const SCHEDULE: Crud = crud!("schedule", "/v1/schedule", ("status", "paused"));
 
 /// Reads without path parameters that answer `404` when the account has
 /// nothing for them, with the id whose absence says so: an export of no
