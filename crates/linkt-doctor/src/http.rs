@@ -15,7 +15,6 @@ use std::time::{Duration, Instant, SystemTime};
 use linkt::ClientInfo as _;
 use linkt_auth::Config;
 use linkt_backoff::{Plan, RateLimit, RateLimiter};
-use percent_encoding::{AsciiSet, CONTROLS, utf8_percent_encode};
 use reqwest::header::{CONTENT_TYPE, HeaderMap};
 use serde_json::Value;
 
@@ -28,30 +27,6 @@ pub const MAX_BODY_BYTES: usize = 8 * 1024 * 1024;
 /// How long a `429` may ask the tour to wait before it retries once; a
 /// longer wait ends the call with the `429` recorded.
 pub const MAX_RATE_LIMIT_WAIT: Duration = Duration::from_secs(60);
-
-/// Characters escaped in a path segment: an id is always one segment.
-const SEGMENT: &AsciiSet = &CONTROLS
-    .add(b' ')
-    .add(b'"')
-    .add(b'#')
-    .add(b'%')
-    .add(b'/')
-    .add(b'<')
-    .add(b'>')
-    .add(b'?')
-    .add(b'`')
-    .add(b'{')
-    .add(b'}');
-
-/// A path segment, escaped. `.` and `..` are escaped too, so an id cannot
-/// move the request to another path.
-pub(crate) fn segment(value: &str) -> String {
-    match value {
-        "." => "%2E".to_owned(),
-        ".." => "%2E%2E".to_owned(),
-        _ => utf8_percent_encode(value, SEGMENT).to_string(),
-    }
-}
 
 /// How the tour waits: `tokio::time::sleep` unless replaced
 /// ([`TourBuilder::sleep_with`](crate::TourBuilder::sleep_with)).
@@ -282,21 +257,4 @@ fn describe(err: &reqwest::Error) -> String {
         source = cause.source();
     }
     text
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn an_id_stays_one_segment() {
-        assert_eq!(
-            segment("507f1f77bcf86cd799439011"),
-            "507f1f77bcf86cd799439011"
-        );
-        assert_eq!(segment(".."), "%2E%2E");
-        assert_eq!(segment("."), "%2E");
-        assert_eq!(segment("a/../b"), "a%2F..%2Fb");
-        assert_eq!(segment("a?b#c d"), "a%3Fb%23c%20d");
-    }
 }

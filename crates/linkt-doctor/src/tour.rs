@@ -30,7 +30,7 @@ use serde_json::{Value, json};
 
 use crate::Error;
 use crate::check::{Checker, Coverage, Seen};
-use crate::http::{Http, Observed, Sleep, segment, tokio_sleep};
+use crate::http::{Http, Observed, Sleep, tokio_sleep};
 use crate::report::{Call, Finding, NeverSent, Problem, Report, excerpt};
 
 /// The most requests the read-only tour sends (a `429` retried counts
@@ -354,14 +354,11 @@ impl Tour {
                 return;
             }
             let params = self.params(op.name);
-            let mut path = op.path.to_owned();
-            let mut missing = Vec::new();
-            for p in params.iter().filter(|p| p.location == "path") {
-                match found.get(&p.name) {
-                    Some(id) => path = path.replace(&format!("{{{}}}", p.name), &segment(id)),
-                    None => missing.push(p.name.clone()),
-                }
-            }
+            let missing: Vec<&str> = params
+                .iter()
+                .filter(|p| p.location == "path" && !found.contains_key(&p.name))
+                .map(|p| p.name.as_str())
+                .collect();
             if !missing.is_empty() {
                 log.problems.push(Problem {
                     operation: op.name.to_owned(),
@@ -373,6 +370,11 @@ impl Tour {
                 });
                 continue;
             }
+            // An id the server listed that would change the path (`..`)
+            // is refused as the client refuses it, and not sent.
+            let Some(path) = filled(log, op, |name| found.get(name).map(String::as_str)) else {
+                continue;
+            };
             let query = self.base_query(&params, &found);
             self.call(log, op, path, &query, None).await;
         }
@@ -462,7 +464,8 @@ impl Tour {
                 }),
             )
             .await?;
-        let schema_path = format!("/v1/sheet/schema/{}", segment(&sheet));
+        let schema_op = operation_named(log, "sheet_schema_get")?;
+        let schema_path = filled(log, schema_op, |_| Some(sheet.as_str()))?;
         let field = json!({
             "name": "linkt_doctor_check",
             "field_type": "string",
@@ -532,7 +535,8 @@ impl Tour {
             });
             return None;
         };
-        let path = format!("{}/{}", resource.collection, segment(id));
+        let retrieve = operation_named(log, resource.retrieve)?;
+        let path = filled(log, retrieve, |_| Some(id))?;
         created.push((resource.delete, path.clone()));
         self.step(log, resource.retrieve, &path, None).await?;
         let (field, value) = resource.change;
@@ -729,6 +733,27 @@ pub fn read_only_operations() -> Vec<&'static linkt::Operation> {
         .collect()
 }
 
+/// `op`'s path with its parameters from `value_of`, as the client fills
+/// it ([`linkt::Operation::path_with`]); a value it refuses (the server
+/// listed an id such as `..`) is an error of the tour.
+fn filled<'v>(
+    log: &mut Log,
+    op: &linkt::Operation,
+    value_of: impl Fn(&str) -> Option<&'v str>,
+) -> Option<String> {
+    match op.path_with(value_of) {
+        Ok(path) => Some(path),
+        Err(err) => {
+            log.problems.push(Problem {
+                operation: op.name.to_owned(),
+                message: format!("not called: {err}"),
+                incomplete: true,
+            });
+            None
+        }
+    }
+}
+
 /// The client's operation `name`; an error of the tour if it has none (a
 /// test checks that every name the write tour uses exists).
 fn operation_named(log: &mut Log, name: &str) -> Option<&'static linkt::Operation> {
@@ -857,6 +882,26 @@ mod tests {
         assert_eq!(log.problems, []);
         assert!(operation_named(&mut log, "icp_teleport").is_none());
         assert!(log.problems[0].incomplete);
+    }
+
+    #[test]
+    fn an_id_that_would_change_the_path_is_not_called() {
+        let mut log = Log::default();
+        let op = operation_named(&mut log, "icp_retrieve").expect("exists");
+        assert_eq!(
+            filled(&mut log, op, |_| Some("a/b")).as_deref(),
+            Some("/v1/icp/a%2Fb")
+        );
+        assert_eq!(filled(&mut log, op, |_| Some("%2e%2E")), None);
+        assert_eq!(log.problems.len(), 1);
+        assert!(log.problems[0].incomplete);
+        assert!(
+            log.problems[0]
+                .message
+                .contains("`icp_id` may not be `%2e%2E`"),
+            "{:?}",
+            log.problems
+        );
     }
 
     #[test]

@@ -202,6 +202,51 @@ impl<T: fmt::Display + ?Sized> fmt::Display for PathSegment<'_, T> {
     }
 }
 
+impl crate::Operation {
+    /// This operation's path with its parameters filled in by `value_of`,
+    /// each one percent-encoded segment as the client's own calls encode it
+    /// (`/v1/icp/{icp_id}` → `/v1/icp/507f1f77bcf86cd799439011`), for a
+    /// request made outside the typed builders.
+    ///
+    /// # Errors
+    ///
+    /// [`ErrorKind::InvalidRequest`](crate::ErrorKind::InvalidRequest),
+    /// naming the operation and the parameter, for a parameter `value_of`
+    /// has no value for, or a value that would change the path's shape (an
+    /// empty one, or a dot segment such as `..` or `%2e`), as the typed
+    /// builders refuse it.
+    ///
+    /// ```
+    /// let op = linkt::Operation::find("sheet_schema_get").expect("an operation");
+    /// let path = op.path_with(|name| (name == "sheet_id").then_some("a b")).expect("valid");
+    /// assert_eq!(path, "/v1/sheet/schema/a%20b");
+    /// assert!(op.path_with(|_| Some("..")).is_err());
+    /// ```
+    pub fn path_with<'v>(
+        &self,
+        value_of: impl Fn(&str) -> Option<&'v str>,
+    ) -> Result<String, Error> {
+        let refuse = |message: String| Error::invalid_request(message, &call_context(self.name, 0));
+        let mut path = String::with_capacity(self.path.len() + 24);
+        let mut rest = self.path;
+        while let Some(open) = rest.find('{') {
+            let Some(close) = rest[open..].find('}').map(|end| open + end) else {
+                break;
+            };
+            let name = &rest[open + 1..close];
+            let value = value_of(name)
+                .ok_or_else(|| refuse(format!("path parameter `{name}` has no value")))?;
+            let segment = value.to_path_segment(name).map_err(refuse)?;
+            path.push_str(&rest[..open]);
+            // Writing to a `String` cannot fail.
+            let _ = fmt::write(&mut path, format_args!("{segment}"));
+            rest = &rest[close + 1..];
+        }
+        path.push_str(rest);
+        Ok(path)
+    }
+}
+
 /// What [`read_body`] does with a body over its limit.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum OverLimit {
@@ -666,6 +711,27 @@ mod tests {
         // DEL among bytes that are all kept as they are.
         assert_eq!(PathSegment("a\x7fb").to_string(), "a%7Fb");
         assert_eq!(PathSegment(&42_u32).to_string(), "42");
+    }
+
+    #[test]
+    fn an_operations_path_is_filled_as_its_builder_fills_it() {
+        let op = crate::Operation::find("run_get_queue").expect("an operation");
+        let path = op
+            .path_with(|name| (name == "run_id").then_some("r/1 é"))
+            .expect("valid");
+        assert_eq!(path, format!("/v1/run/{}/queue", segment("r/1 é")));
+        let list = crate::Operation::find("icp_list").expect("an operation");
+        assert_eq!(list.path_with(|_| None).expect("no parameters"), "/v1/icp");
+        for (value, says) in [
+            (None, "path parameter `run_id` has no value"),
+            (Some(""), "may not be empty"),
+            (Some("%2E."), "may not be `%2E.`"),
+        ] {
+            let err = op.path_with(|_| value).expect_err("refused");
+            assert_eq!(err.kind(), crate::ErrorKind::InvalidRequest);
+            assert_eq!(err.operation_id(), Some("run_get_queue"));
+            assert!(err.to_string().contains(says), "{err}");
+        }
     }
 
     #[test]
