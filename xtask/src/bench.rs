@@ -35,9 +35,7 @@ const CLEAN_TARGET: &str = "target/bench-clean-build";
 pub(crate) fn run(args: &[&str]) -> Result<()> {
     let root = codegen::workspace_root();
     let smoke = args.contains(&"--smoke");
-    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-
-    let status = Command::new(&cargo)
+    let status = crate::tools::cargo()
         .current_dir(&root)
         .args(["run", "--release", "--quiet", "-p", "linkt-bench", "--"])
         .args(args)
@@ -83,7 +81,7 @@ pub(crate) fn run(args: &[&str]) -> Result<()> {
             "| clean `cargo build -p linkt --release` | skipped (--smoke) |"
         );
     } else {
-        let elapsed = clean_build(&cargo, &root)?;
+        let elapsed = clean_build(&root)?;
         let _ = writeln!(
             out,
             "| clean `cargo build -p linkt --release` (all dependencies, fresh target dir) | {} |",
@@ -102,12 +100,12 @@ pub(crate) fn run(args: &[&str]) -> Result<()> {
 }
 
 /// Times `cargo build -p linkt --release` into a fresh, throwaway target dir.
-fn clean_build(cargo: &std::ffi::OsStr, root: &Path) -> Result<Duration> {
+fn clean_build(root: &Path) -> Result<Duration> {
     let target = root.join(CLEAN_TARGET);
     remove(&target)?;
     eprintln!("timing a clean `cargo build -p linkt --release` in {CLEAN_TARGET} …");
     let started = Instant::now();
-    let status = Command::new(cargo)
+    let status = crate::tools::cargo()
         .current_dir(root)
         .args(["build", "--release", "--quiet", "--locked", "-p", "linkt"])
         .arg("--target-dir")

@@ -26,6 +26,7 @@ mod request_path;
 mod semver;
 mod send_call;
 mod spec;
+mod tools;
 
 const USAGE: &str = "\
 usage: cargo xtask <command>

@@ -35,6 +35,7 @@ use anyhow::{Context, Result, bail, ensure};
 use serde_json::Value;
 
 use crate::codegen;
+use crate::tools::{self, cargo, git};
 
 /// The cargo-mutants release the command runs (and installs when missing).
 pub(crate) const TOOL_VERSION: &str = "27.1.0";
@@ -400,22 +401,9 @@ fn ensure_tool() -> Result<()> {
     Ok(())
 }
 
-fn git(root: &Path) -> Command {
-    let mut cmd = Command::new("git");
-    cmd.current_dir(root);
-    cmd
-}
-
-fn cargo() -> Command {
-    Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()))
-}
-
 /// `target/mutants` below the workspace's target directory.
 fn target_dir(root: &Path) -> PathBuf {
-    let target = std::env::var_os("CARGO_TARGET_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from("target"));
-    root.join(target).join(TARGET_SUBDIR)
+    tools::target_subdir(root, TARGET_SUBDIR)
 }
 
 #[cfg(test)]

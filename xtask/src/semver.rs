@@ -30,6 +30,7 @@ use std::time::Instant;
 use anyhow::{Context, Result, bail, ensure};
 use serde_json::Value;
 
+use crate::tools::{self, cargo, git};
 use crate::{codegen, spec};
 
 /// The cargo-semver-checks release the gate runs. It must read the rustdoc
@@ -442,12 +443,6 @@ fn exists_at(root: &Path, commit: &str, path: &str) -> Result<bool> {
     Ok(status.success())
 }
 
-fn git(root: &Path) -> Command {
-    let mut cmd = Command::new("git");
-    cmd.current_dir(root);
-    cmd
-}
-
 /// Fails unless `cargo semver-checks --version` is the pinned release, naming
 /// the install command.
 fn ensure_tool() -> Result<()> {
@@ -482,16 +477,9 @@ fn semver_checks(root: &Path) -> Command {
     cmd
 }
 
-fn cargo() -> Command {
-    Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()))
-}
-
 /// `target/semver` below the workspace's target directory.
 fn target_dir(root: &Path) -> PathBuf {
-    let target = std::env::var_os("CARGO_TARGET_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from("target"));
-    root.join(target).join(TARGET_SUBDIR)
+    tools::target_subdir(root, TARGET_SUBDIR)
 }
 
 #[cfg(test)]
