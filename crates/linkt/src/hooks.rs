@@ -636,6 +636,25 @@ mod tests {
         }
     }
 
+    /// What `run` logs at `level` and above, closed spans included, run on
+    /// a current-thread runtime.
+    fn logs_of(level: tracing::Level, run: impl Future<Output = ()>) -> String {
+        let buffer = Buffer::default();
+        let writer = buffer.clone();
+        let subscriber = tracing_subscriber::fmt()
+            .with_writer(move || writer.clone())
+            .with_ansi(false)
+            .with_span_events(tracing_subscriber::fmt::format::FmtSpan::CLOSE)
+            .with_max_level(level)
+            .finish();
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("a runtime");
+        tracing::subscriber::with_default(subscriber, || runtime.block_on(run));
+        String::from_utf8(buffer.0.lock().expect("not poisoned").clone()).expect("utf-8 logs")
+    }
+
     #[test]
     fn an_enabled_call_span_records_status_attempts_and_elapsed_time() {
         let server = httpmock::MockServer::start();
@@ -648,24 +667,9 @@ mod tests {
             .base_url(server.base_url())
             .build()
             .expect("a client");
-        let buffer = Buffer::default();
-        let writer = buffer.clone();
-        let subscriber = tracing_subscriber::fmt()
-            .with_writer(move || writer.clone())
-            .with_span_events(tracing_subscriber::fmt::format::FmtSpan::CLOSE)
-            .with_max_level(tracing::Level::INFO)
-            .finish();
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .expect("a runtime");
-        tracing::subscriber::with_default(subscriber, || {
-            runtime.block_on(async {
-                client.icp_delete().icp_id("abc").send().await.expect("204");
-            });
+        let logs = logs_of(tracing::Level::INFO, async {
+            client.icp_delete().icp_id("abc").send().await.expect("204");
         });
-        let logs =
-            String::from_utf8(buffer.0.lock().expect("not poisoned").clone()).expect("utf-8 logs");
         for expected in [
             "linkt.call",
             "operation=\"icp_delete\"",
@@ -696,30 +700,14 @@ mod tests {
             .sleep_with(|_| std::future::ready(()))
             .build()
             .expect("a client");
-        let buffer = Buffer::default();
-        let writer = buffer.clone();
-        let subscriber = tracing_subscriber::fmt()
-            .with_writer(move || writer.clone())
-            .with_ansi(false)
-            .with_span_events(tracing_subscriber::fmt::format::FmtSpan::CLOSE)
-            .with_max_level(tracing::Level::INFO)
-            .finish();
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .expect("a runtime");
-        tracing::subscriber::with_default(subscriber, || {
-            runtime.block_on(async {
-                client
-                    .icp_delete()
-                    .icp_id("abc")
-                    .send()
-                    .await
-                    .expect_err("503");
-            });
+        let logs = logs_of(tracing::Level::INFO, async {
+            client
+                .icp_delete()
+                .icp_id("abc")
+                .send()
+                .await
+                .expect_err("503");
         });
-        let logs =
-            String::from_utf8(buffer.0.lock().expect("not poisoned").clone()).expect("utf-8 logs");
         let retrying = logs
             .lines()
             .find(|line| line.contains("retrying"))
@@ -756,25 +744,10 @@ mod tests {
             .sleep_with(|_| std::future::ready(()))
             .build()
             .expect("a client");
-        let buffer = Buffer::default();
-        let writer = buffer.clone();
-        let subscriber = tracing_subscriber::fmt()
-            .with_writer(move || writer.clone())
-            .with_ansi(false)
-            .with_max_level(tracing::Level::DEBUG)
-            .finish();
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .expect("a runtime");
-        tracing::subscriber::with_default(subscriber, || {
-            runtime.block_on(async {
-                client.icp_delete().icp_id("abc").send().await.expect("204");
-                client.icp_delete().icp_id("abc").send().await.expect("204");
-            });
+        let logs = logs_of(tracing::Level::DEBUG, async {
+            client.icp_delete().icp_id("abc").send().await.expect("204");
+            client.icp_delete().icp_id("abc").send().await.expect("204");
         });
-        let logs =
-            String::from_utf8(buffer.0.lock().expect("not poisoned").clone()).expect("utf-8 logs");
         let pacing = logs
             .lines()
             .find(|line| line.contains("pacing for the rate limit"))
