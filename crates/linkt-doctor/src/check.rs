@@ -16,6 +16,7 @@
 use std::collections::{BTreeMap, HashMap};
 
 use linkt_mock::spec::{Issue, Loc, Spec};
+use linkt_spec::schema::{Discriminator, alternatives, resolve_ref};
 use serde_json::Value;
 
 use crate::http::Observed;
@@ -321,7 +322,7 @@ fn settle<'a>(
     for _ in 0..32 {
         if let Some(reference) = schema.get("$ref").and_then(Value::as_str) {
             component = reference.strip_prefix(COMPONENTS).or(component);
-            match linkt_spec::schema::resolve_ref(document, reference) {
+            match resolve_ref(document, reference) {
                 Some(target) => schema = target,
                 None => break,
             }
@@ -335,11 +336,7 @@ fn settle<'a>(
             schema = only;
             continue;
         }
-        let alternatives = schema
-            .get("anyOf")
-            .or_else(|| schema.get("oneOf"))
-            .and_then(Value::as_array);
-        if let Some(alternatives) = alternatives {
+        if let Some(alternatives) = alternatives(schema) {
             match pick(document, schema, alternatives, value) {
                 Some(next) => {
                     schema = next;
@@ -362,18 +359,11 @@ fn pick<'a>(
     value: Option<&Value>,
 ) -> Option<&'a Value> {
     let value = value?;
-    if let (Some(property), Some(mapping)) = (
-        union
-            .pointer("/discriminator/propertyName")
-            .and_then(Value::as_str),
-        union
-            .pointer("/discriminator/mapping")
-            .and_then(Value::as_object),
-    ) && let Some(target) = value
-        .get(property)
-        .and_then(Value::as_str)
-        .and_then(|tag| mapping.get(tag))
-        .and_then(Value::as_str)
+    if let Some(discriminator) = Discriminator::of(union)
+        && let Some(target) = value
+            .get(discriminator.property)
+            .and_then(Value::as_str)
+            .and_then(|tag| discriminator.target(tag))
     {
         return alternatives
             .iter()
