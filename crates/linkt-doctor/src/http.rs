@@ -226,6 +226,13 @@ impl Http {
                     .trim()
                     .to_ascii_lowercase()
             });
+        // A body announced over the bound is refused unread.
+        if response
+            .content_length()
+            .is_some_and(|len| len > MAX_BODY_BYTES as u64)
+        {
+            return Err(Failure::BodyTooLarge);
+        }
         let mut body = Vec::new();
         while let Some(chunk) = response
             .chunk()

@@ -584,3 +584,55 @@ async fn a_refused_key_stops_the_tour_at_the_first_call() {
         .collect();
     assert_eq!(journal.len(), 1, "{journal:?}");
 }
+
+/// A redirect, a body cut short and a body over the limit are errors of the
+/// calls they answer: nothing follows the redirect (the key stays with the
+/// server), nothing over the limit is kept, and the tour goes on.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_misbehaving_server_gives_errors_not_drift() {
+    let elsewhere = server(Drift::none()).await;
+    let server = server(Drift::none()).await;
+    let faults = server.faults();
+    faults
+        .inject(
+            "icp_list",
+            Fault::redirect(307, format!("{}/v1/icp", elsewhere.base_url())),
+            1,
+        )
+        .expect("fault");
+    faults
+        .inject("task_list", Fault::cut_body(10), 1)
+        .expect("fault");
+    faults
+        .inject(
+            "files_list",
+            Fault::huge_body(linkt_doctor::MAX_BODY_BYTES as u64 + 1),
+            1,
+        )
+        .expect("fault");
+    let report = Tour::builder()
+        .build(&config(&server))
+        .expect("tour")
+        .run()
+        .await;
+    let problem = |operation: &str| {
+        report
+            .problems()
+            .iter()
+            .find(|p| p.operation == operation)
+            .unwrap_or_else(|| panic!("no problem for {operation}: {:?}", report.problems()))
+            .clone()
+    };
+    assert!(problem("icp_list").message.starts_with("status 307"));
+    assert!(problem("task_list").incomplete);
+    assert!(
+        problem("files_list").message.contains("over 8388608 bytes"),
+        "{:?}",
+        problem("files_list")
+    );
+    assert_eq!(report.findings(), [], "errors are not drift");
+    assert_eq!(report.outcome(), Outcome::Incomplete);
+    assert_eq!(elsewhere.journal(), [], "the redirect was not followed");
+    // The other lists were still read.
+    assert!(report.operations_touched().contains("sheet_list"));
+}
